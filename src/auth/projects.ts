@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import type { Db } from '../db/connection.ts';
+import type { Audit } from '../audit/audit.ts';
+import { conflict, forbidden, notFound } from '../lib/errors.ts';
+import { findUserByName, type UserRecord } from './user-queries.ts';
+import {
+  deleteMember,
+  findProjectByName,
+  findRole,
+  insertProject,
+  listMembers,
+  listProjects,
+  listProjectsOfUser,
+  upsertMember,
+  type ProjectRecord,
+  type Role,
+} from './project-queries.ts';
+
+export type { ProjectRecord, Role };
+
+export const ROLES = ['viewer', 'editor', 'admin'] as const satisfies readonly Role[];
+export const DEFAULT_PROJECT = 'default';
+
+export const projectNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a project name is 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
+
+export const newProjectSchema = z.strictObject({
+  name: projectNameSchema,
+  description: z.string().max(1000).default(''),
+});
+
+export function roleAtLeast(role: Role | undefined, needed: Role): boolean {
+  return role !== undefined && ROLES.indexOf(role) >= ROLES.indexOf(needed);
+}
+
+type Actor = { actor: string; ip?: string };
+
+export interface Projects {
+  ensureDefault(): ProjectRecord;
+  create(input: z.input<typeof newProjectSchema>, by: Actor): ProjectRecord;
+  get(name: string): ProjectRecord;
+  /** Site admins see every project, as admin; others see the projects they belong to. */
+  listFor(user: UserRecord): Array<{ project: ProjectRecord; role: Role }>;
+  roleOf(user: UserRecord, project: ProjectRecord): Role | undefined;
+  /** The project, if the user holds at least `needed` in it; 404 when they may not even see it. */
+  authorize(user: UserRecord, name: string, needed: Role): { project: ProjectRecord; role: Role };
+  members(project: ProjectRecord): Array<{ username: string; displayName: string; role: Role }>;
+  setMember(project: ProjectRecord, username: string, role: Role, by: Actor): void;
+  removeMember(project: ProjectRecord, username: string, by: Actor): void;
+}
+
+export function createProjects(deps: { db: Db; audit: Audit; now: () => number }): Projects {
+  const { db, audit } = deps;
+
+  const get = (name: string) => {
+    const project = findProjectByName(db, name);
+    if (!project) throw notFound(`project "${name}" does not exist`);
+    return project;
+  };
+
+  const roleOf = (user: UserRecord, project: ProjectRecord): Role | undefined =>
+    user.isAdmin ? 'admin' : findRole(db, project.id, user.id);
+
+  const memberUser = (username: string) => {
+    const user = findUserByName(db, username);
+    if (!user) throw notFound(`user "${username}" does not exist`);
+    return user;
+  };
+
+  return {
+    ensureDefault() {
+      return (
+        findProjectByName(db, DEFAULT_PROJECT) ??
+        insertProject(db, { name: DEFAULT_PROJECT, description: 'The project everyone starts in.', createdAt: deps.now() })
+      );
+    },
+    create(input, by) {
+      const { name, description } = newProjectSchema.parse(input);
+      if (findProjectByName(db, name)) throw conflict(`project "${name}" already exists`);
+      const project = insertProject(db, { name, description, createdAt: deps.now() });
+      audit.record({ ...by, action: 'project.create', target: name });
+      return project;
+    },
+    get,
+    listFor(user) {
+      if (user.isAdmin) return listProjects(db).map((project) => ({ project, role: 'admin' as const }));
+      return listProjectsOfUser(db, user.id);
+    },
+    roleOf,
+    authorize(user, name, needed) {
+      const project = findProjectByName(db, name);
+      const role = project && roleOf(user, project);
+      if (!project || !role) throw notFound(`project "${name}" does not exist`);
+      if (!roleAtLeast(role, needed)) throw forbidden(`this needs the ${needed} role in project "${name}"; you are ${role}`);
+      return { project, role };
+    },
+    members(project) {
+      return listMembers(db, project.id);
+    },
+    setMember(project, username, role, by) {
+      const user = memberUser(username);
+      upsertMember(db, project.id, user.id, role);
+      audit.record({ ...by, action: 'member.set', target: `${project.name}/${username}`, detail: { role } });
+    },
+    removeMember(project, username, by) {
+      const user = memberUser(username);
+      if (!deleteMember(db, project.id, user.id)) {
+        throw notFound(`user "${username}" is not a member of project "${project.name}"`);
+      }
+      audit.record({ ...by, action: 'member.remove', target: `${project.name}/${username}` });
+    },
+  };
+}

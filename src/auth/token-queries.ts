@@ -1,0 +1,38 @@
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import type { Db } from '../db/connection.ts';
+import { apiTokens, users } from '../db/schema/auth.ts';
+import type { UserRecord } from './user-queries.ts';
+
+export type TokenRecord = typeof apiTokens.$inferSelect;
+export type NewTokenRecord = typeof apiTokens.$inferInsert;
+
+export function insertToken(db: Db, token: NewTokenRecord): TokenRecord {
+  return db.insert(apiTokens).values(token).returning().get();
+}
+
+export function findTokenByHash(db: Db, tokenHash: string): { token: TokenRecord; user: UserRecord } | undefined {
+  return db
+    .select({ token: apiTokens, user: users })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(eq(apiTokens.tokenHash, tokenHash))
+    .get();
+}
+
+export function listTokensOfUser(db: Db, userId: number): TokenRecord[] {
+  return db.select().from(apiTokens).where(eq(apiTokens.userId, userId)).orderBy(desc(apiTokens.id)).all();
+}
+
+export function markTokenUsed(db: Db, id: number, at: number): void {
+  db.update(apiTokens).set({ lastUsedAt: at }).where(eq(apiTokens.id, id)).run();
+}
+
+/** Returns the revoked token, or undefined when the user has no such live token. */
+export function revokeTokenRecord(db: Db, userId: number, id: number, at: number): TokenRecord | undefined {
+  return db
+    .update(apiTokens)
+    .set({ revokedAt: at })
+    .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+    .returning()
+    .get();
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import type { Db } from '../db/connection.ts';
+import type { Audit } from '../audit/audit.ts';
+import { badRequest, notFound } from '../lib/errors.ts';
+import { parseDuration } from '../lib/duration.ts';
+import { randomSecret, sha256 } from '../lib/secrets.ts';
+import type { UserRecord } from './user-queries.ts';
+import {
+  findTokenByHash,
+  insertToken,
+  listTokensOfUser,
+  markTokenUsed,
+  revokeTokenRecord,
+  type TokenRecord,
+} from './token-queries.ts';
+
+export const TOKEN_PREFIX = 'ty_';
+export type TokenScope = TokenRecord['scope'];
+
+export const newTokenSchema = z.strictObject({
+  name: z.string().trim().min(1, 'a token needs a name').max(100),
+  scope: z.enum(['read', 'write']).default('write'),
+  /** `30d`, `12h`, ...; absent or empty for a token that does not expire. */
+  expiresIn: z.string().trim().optional(),
+});
+
+export interface PublicToken {
+  id: number;
+  name: string;
+  prefix: string;
+  scope: TokenScope;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export function publicToken(token: TokenRecord): PublicToken {
+  const { tokenHash: _hash, userId: _user, ...rest } = token;
+  return rest;
+}
+
+type Actor = { actor: string; ip?: string };
+
+export interface Tokens {
+  /** The secret is in the answer once; only its digest is stored. */
+  create(user: UserRecord, input: z.input<typeof newTokenSchema>, by: Actor): { secret: string; token: PublicToken };
+  resolve(secret: string): { user: UserRecord; scope: TokenScope } | undefined;
+  list(user: UserRecord): PublicToken[];
+  revoke(user: UserRecord, id: number, by: Actor): PublicToken;
+}
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export function createTokens(deps: { db: Db; audit: Audit; now: () => number }): Tokens {
+  const { db, audit } = deps;
+  return {
+    create(user, input, by) {
+      const { name, scope, expiresIn } = newTokenSchema.parse(input);
+      let expiresAt: number | null = null;
+      if (expiresIn) {
+        const ms = parseDuration(expiresIn);
+        if (ms === undefined) throw badRequest(`expiresIn "${expiresIn}" is not a duration like 12h, 30d or 2w`);
+        expiresAt = deps.now() + ms;
+      }
+      const secret = TOKEN_PREFIX + randomSecret(30);
+      const token = insertToken(db, {
+        userId: user.id,
+        name,
+        scope,
+        tokenHash: sha256(secret),
+        prefix: secret.slice(0, TOKEN_PREFIX.length + 6),
+        createdAt: deps.now(),
+        expiresAt,
+      });
+      audit.record({ ...by, action: 'token.create', target: `${user.username}/${name}`, detail: { id: token.id, scope, expiresAt } });
+      return { secret, token: publicToken(token) };
+    },
+    resolve(secret) {
+      const found = findTokenByHash(db, sha256(secret));
+      const now = deps.now();
+      if (!found || found.user.disabledAt !== null) return undefined;
+      const { token, user } = found;
+      if (token.revokedAt !== null || (token.expiresAt !== null && token.expiresAt <= now)) return undefined;
+      if (token.lastUsedAt === null || now - token.lastUsedAt > LAST_USED_RESOLUTION_MS) markTokenUsed(db, token.id, now);
+      return { user, scope: token.scope };
+    },
+    list(user) {
+      return listTokensOfUser(db, user.id).map(publicToken);
+    },
+    revoke(user, id, by) {
+      const token = revokeTokenRecord(db, user.id, id, deps.now());
+      if (!token) throw notFound(`no live token ${id} of user "${user.username}"`);
+      audit.record({ ...by, action: 'token.revoke', target: `${user.username}/${token.name}`, detail: { id } });
+      return publicToken(token);
+    },
+  };
+}

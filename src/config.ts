@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './lib/errors.ts';
+import { parseDuration } from './lib/duration.ts';
+
+const duration = z.union([
+  z.number().int().positive(),
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration like 30m, 12h or 7d` });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+]);
+
+const integer = z.coerce.number().int();
+
+const configSchema = z.strictObject({
+  dataDir: z.string().min(1),
+  host: z.string().min(1),
+  port: integer.min(0).max(65535),
+  publicUrl: z.url().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  maxBodyBytes: integer.min(1024),
+  sessionTtlMs: duration,
+  secureCookies: z.enum(['auto', 'always', 'never']),
+  trustProxy: z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]),
+  loginMaxFailures: integer.min(1),
+  loginWindowMs: duration,
+  adminUsername: z.string().min(1),
+  adminPassword: z.string().min(1).optional(),
+});
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+export type ConfigInput = Partial<Record<keyof z.input<typeof configSchema>, unknown>>;
+
+function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'trainyard');
+}
+
+const DEFAULTS: ConfigInput = {
+  host: '127.0.0.1',
+  port: 8700,
+  logLevel: 'info',
+  maxBodyBytes: 16 * 1024 * 1024,
+  sessionTtlMs: '7d',
+  secureCookies: 'auto',
+  trustProxy: false,
+  loginMaxFailures: 10,
+  loginWindowMs: '15m',
+  adminUsername: 'admin',
+};
+
+/** Each setting and the environment variable that sets it; the README's configuration table mirrors this. */
+export const ENVIRONMENT: Record<string, keyof ConfigInput> = {
+  TRAINYARD_DATA: 'dataDir',
+  TRAINYARD_HOST: 'host',
+  TRAINYARD_PORT: 'port',
+  TRAINYARD_PUBLIC_URL: 'publicUrl',
+  TRAINYARD_LOG_LEVEL: 'logLevel',
+  TRAINYARD_MAX_BODY_BYTES: 'maxBodyBytes',
+  TRAINYARD_SESSION_TTL: 'sessionTtlMs',
+  TRAINYARD_SECURE_COOKIES: 'secureCookies',
+  TRAINYARD_TRUST_PROXY: 'trustProxy',
+  TRAINYARD_LOGIN_MAX_FAILURES: 'loginMaxFailures',
+  TRAINYARD_LOGIN_WINDOW: 'loginWindowMs',
+  TRAINYARD_ADMIN_USER: 'adminUsername',
+  TRAINYARD_ADMIN_PASSWORD: 'adminPassword',
+};
+
+function readConfigFile(path: string): ConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid YAML or JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path} must hold a mapping of settings`);
+  }
+  return parsed as ConfigInput;
+}
+
+function fromEnvironment(env: NodeJS.ProcessEnv): ConfigInput {
+  const input: ConfigInput = {};
+  for (const [variable, key] of Object.entries(ENVIRONMENT)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  return input;
+}
+
+function definedOnly(input: ConfigInput): ConfigInput {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
+}
+
+/**
+ * Settings come from, lowest first: defaults, the config file (`--config` or TRAINYARD_CONFIG, YAML or JSON),
+ * the environment, then command-line flags. Any problem is a ConfigError with one line that names the setting.
+ */
+export function loadConfig(
+  flags: ConfigInput & { config?: string } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const { config: configPath = env.TRAINYARD_CONFIG, ...flagValues } = flags;
+  const merged = {
+    ...DEFAULTS,
+    dataDir: defaultDataDir(env),
+    ...(configPath ? readConfigFile(configPath) : {}),
+    ...fromEnvironment(env),
+    ...definedOnly(flagValues),
+  };
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = issue.path.join('.') || 'config';
+    const variable = Object.entries(ENVIRONMENT).find(([, name]) => name === key)?.[0];
+    throw new ConfigError(`invalid setting ${key}${variable ? ` (${variable})` : ''}: ${issue.message}`);
+  }
+  return Object.freeze({ ...result.data, dataDir: resolve(result.data.dataDir) });
+}

@@ -1,0 +1,74 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import type { App } from '../app.ts';
+import { HttpError } from '../lib/errors.ts';
+import { loadAssets } from './assets.ts';
+import type { AppEnv } from './context.ts';
+import { liveRoutes } from './live.ts';
+import { authenticate, requireCredential } from './middleware/authenticate.ts';
+import { clientInfo } from './middleware/client-info.ts';
+import { csrfProtection } from './middleware/csrf.ts';
+import { errorHandler, notFoundHandler } from './middleware/error-handler.ts';
+import { requestLog } from './middleware/request-log.ts';
+import { adminPages } from './routes/admin-pages.ts';
+import { authApi } from './routes/auth-api.ts';
+import { healthRoutes } from './routes/health.ts';
+import { overviewRoutes } from './routes/overview.ts';
+import { projectPages } from './routes/project-pages.ts';
+import { sessionRoutes, signOutRoutes } from './routes/session.ts';
+import { staticRoutes } from './routes/static.ts';
+import { tokenPages } from './routes/token-pages.ts';
+
+/** Routes anyone may reach. Everything else needs a credential; a test walks the route table to prove it. */
+export const PUBLIC_ROUTES = ['GET /health', 'GET /static/:hash/:name', 'GET /login', 'POST /login'];
+
+export function createServer(app: App) {
+  const assets = loadAssets();
+  const http = new Hono<AppEnv>();
+
+  http.onError(errorHandler(app.log, assets.urls));
+  http.notFound(notFoundHandler(assets.urls));
+
+  http.use(clientInfo({ trustProxy: app.config.trustProxy }));
+  http.use(requestLog(app.log));
+  http.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    }),
+  );
+  http.use(
+    bodyLimit({
+      maxSize: app.config.maxBodyBytes,
+      onError: () => {
+        throw new HttpError(413, 'REQUEST_TOO_LARGE', `the request body is larger than ${app.config.maxBodyBytes} bytes`);
+      },
+    }),
+  );
+
+  // Public.
+  http.route('/', healthRoutes());
+  http.route('/', staticRoutes(assets));
+  http.use(authenticate(app.credentials));
+  http.route('/', sessionRoutes(app, assets));
+
+  // Everything below needs a credential.
+  http.use(requireCredential());
+  http.use(csrfProtection());
+  http.route('/', signOutRoutes(app));
+  http.route('/', liveRoutes(app));
+  http.route('/', overviewRoutes(app, assets));
+  http.route('/', tokenPages(app, assets));
+  http.route('/', projectPages(app, assets));
+  http.route('/', adminPages(app, assets));
+  http.route('/api/v1', authApi(app));
+
+  return http;
+}

@@ -1,0 +1,53 @@
+// Resources that some tests need: a real Docker engine and a Chromium binary.
+//
+// Contract: present -> returned; absent in CI -> throws, so the test file FAILS (CI must never skip these
+// tests); absent locally -> undefined, and the test file skips with `describe.skipIf(!resource)`.
+// Call them with top-level await in the test file:
+//   const docker = await requireDocker();
+//   describe.skipIf(!docker)('...', () => { ... });
+import { accessSync, constants } from 'node:fs';
+import type Dockerode from 'dockerode';
+import { createDockerClient, dockerAvailable } from '../../src/runtime/docker-client.ts';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** True when running in CI: `CI` is set to anything but '', 'false' or '0'. */
+export function isCI(): boolean {
+  const value = (process.env.CI ?? '').trim().toLowerCase();
+  return value !== '' && value !== 'false' && value !== '0';
+}
+
+function missing(what: string, detail: string, fix: string): undefined {
+  if (isCI()) {
+    throw new Error(`${what} is required in CI: ${detail}. ${fix}`);
+  }
+  return undefined;
+}
+
+/** A client for an engine that answers, or undefined (locally) / a thrown Error (in CI). */
+export async function requireDocker(): Promise<Dockerode | undefined> {
+  const docker = createDockerClient();
+  if (await dockerAvailable(docker)) {
+    return docker;
+  }
+  const where = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  return missing(
+    'Docker engine',
+    `no engine answered at ${where}`,
+    'Start one with `bash scripts/docker-up.sh` (and build the test images with `bash scripts/test-images.sh`).',
+  );
+}
+
+/** Path of an executable Chromium, or undefined (locally) / a thrown Error (in CI). */
+export function requireChromium(): string | undefined {
+  try {
+    accessSync(CHROMIUM_PATH, constants.X_OK);
+    return CHROMIUM_PATH;
+  } catch {
+    return missing(
+      'Chromium',
+      `${CHROMIUM_PATH} is missing or not executable`,
+      'Install it with `apt-get install -y --no-install-recommends chromium`.',
+    );
+  }
+}
