@@ -6,17 +6,14 @@ import { z } from 'zod';
 import { ConfigError } from './lib/errors.ts';
 import { parseDuration } from './lib/duration.ts';
 
-const duration = z.union([
-  z.number().int().positive(),
-  z.string().transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration like 30m, 12h or 7d` });
-      return z.NEVER;
-    }
-    return ms;
-  }),
-]);
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = typeof value === 'number' ? value : parseDuration(value);
+  if (ms === undefined || !Number.isInteger(ms) || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration like 30m, 12h or 7d` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const integer = z.coerce.number().int();
 
