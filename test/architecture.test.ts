@@ -7,7 +7,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Imports run one way: main -> app -> server -> domains -> db -> lib. A layer may import its own layer
- * and the layers below it; domains may call each other; views are pure and see the domains' types only;
+ * and the layers below it; domains may call each other; views are pure, use lib's helpers and see the domains' types only;
  * the server sees the App's type only.
  */
 const LAYERS = ['lib', 'base', 'db', 'domain', 'views', 'server', 'app', 'entry'] as const;
@@ -46,7 +46,7 @@ function importsOf(file: string): Array<{ target: string; typeOnly: boolean }> {
 }
 
 function allowed(from: Layer, to: Layer, typeOnly: boolean): boolean {
-  if (from === 'views') return to === 'views' || (typeOnly && (to === 'domain' || to === 'lib'));
+  if (from === 'views') return to === 'views' || to === 'lib' || (typeOnly && to === 'domain');
   if (to === 'views') return from === 'server';
   if (from === 'domain' && to === 'domain') return true;
   // The App type describes what the server is handed; it is erased at run time.

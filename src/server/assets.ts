@@ -16,6 +16,7 @@ const webStatic = (name: string) => fileURLToPath(new URL(`../../web/static/${na
 /** The dashboard's static files: our own from web/static, vendored libraries straight from their npm packages. */
 const SOURCES: Record<string, { path: string; type: string }> = {
   'app.css': { path: webStatic('app.css'), type: 'text/css; charset=utf-8' },
+  'app.js': { path: webStatic('app.js'), type: 'text/javascript; charset=utf-8' },
   'favicon.svg': { path: webStatic('favicon.svg'), type: 'image/svg+xml' },
   'htmx.min.js': { path: require.resolve('htmx.org/dist/htmx.min.js'), type: 'text/javascript; charset=utf-8' },
   'hx-ws.min.js': { path: require.resolve('htmx.org/dist/ext/hx-ws.min.js'), type: 'text/javascript; charset=utf-8' },
@@ -40,6 +41,6 @@ export function loadAssets(): Assets {
   return {
     get: (name) => assets.get(name),
     url,
-    urls: { css: url('app.css'), htmx: url('htmx.min.js'), htmxWs: url('hx-ws.min.js'), favicon: url('favicon.svg') },
+    urls: { css: url('app.css'), js: url('app.js'), htmx: url('htmx.min.js'), htmxWs: url('hx-ws.min.js'), favicon: url('favicon.svg') },
   };
 }

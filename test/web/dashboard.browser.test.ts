@@ -36,7 +36,7 @@ describe.skipIf(!chromium)('dashboard in a browser', () => {
   let page: Page;
   /** Problems the page reports on its own: script errors, CSP violations, failed console messages. */
   const pageErrors: string[] = [];
-  /** Responses of 400 and above the browser met; only the refused sign-in is expected. */
+  /** Responses of 400 and above the browser met; only the refusals the tests provoke are expected. */
   const failedResponses: string[] = [];
   /** What the server pushed over WebSockets. */
   const liveFrames: string[] = [];
@@ -151,9 +151,10 @@ describe.skipIf(!chromium)('dashboard in a browser', () => {
 
     // Wait until htmx has the live channel open, so the event is not recorded before the server subscribes.
     await waitForLiveSocket(page);
+    await page.locator('#live-dot.on').waitFor({ timeout: 5_000 });
 
     // Mark the document: a reload would lose the mark, so finding it afterwards proves the row arrived in place.
-    await page.evaluate(() => document.body.setAttribute('data-loaded-once', 'yes'));
+    await page.evaluate(`document.body.dataset.loadedOnce = 'yes'`);
 
     const response = await fetch(url('/api/v1/tokens'), {
       method: 'POST',
@@ -169,7 +170,7 @@ describe.skipIf(!chromium)('dashboard in a browser', () => {
     expect(liveFrames.some((frame) => frame.includes('<hx-partial hx-target="#audit-rows"') && frame.includes('live-check'))).toBe(true);
     // Prepended: the newest event is the first row.
     expect(await rows.first().textContent()).toContain('live-check');
-    expect(await page.evaluate(() => document.body.getAttribute('data-loaded-once'))).toBe('yes');
+    expect(await page.evaluate(`document.body.dataset.loadedOnce`)).toBe('yes');
     await shot('audit.png');
   });
 
@@ -186,6 +187,20 @@ describe.skipIf(!chromium)('dashboard in a browser', () => {
     expect(await row.textContent()).toContain('member');
     expect(new URL(page.url()).pathname).toBe('/admin/users');
 
+    // The accepted form empties itself, password included.
+    expect(await page.inputValue('form[hx-post="/admin/users"] input[name="username"]')).toBe('');
+    expect(await page.inputValue('form[hx-post="/admin/users"] input[name="password"]')).toBe('');
+
+    // Adding the same name again is refused (409): htmx retargets the message into the page's flash area
+    // (HX-Retarget: #flash) and the table stays. The screenshot shows both.
+    await page.fill('form[hx-post="/admin/users"] input[name="username"]', 'ada');
+    await page.fill('form[hx-post="/admin/users"] input[name="password"]', 'analytical-engine-2');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    const refusal = page.locator('#flash .flash.error');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain('ada');
+    expect(await page.locator('#user-list tbody tr', { hasText: 'Ada Lovelace' }).count()).toBe(1);
+
     // The new user can sign in with the password the admin set.
     const asAda = await fetch(url('/api/v1/whoami'), { headers: { Authorization: basic({ username: 'ada', password: 'analytical-engine-1' }) } });
     expect(asAda.status).toBe(200);
@@ -194,7 +209,7 @@ describe.skipIf(!chromium)('dashboard in a browser', () => {
 
   it('met no script errors, CSP violations or failed requests on the way', () => {
     expect(pageErrors).toEqual([]);
-    expect(failedResponses).toEqual(['401 POST /login']);
+    expect(failedResponses).toEqual(['401 POST /login', '409 POST /admin/users']);
   });
 });
 
@@ -204,14 +219,13 @@ describe.skipIf(!chromium)('dashboard in a browser', () => {
  * subscribed to the feed (the server's handshake completes before the browser's `open` event).
  */
 async function waitForLiveSocket(page: Page): Promise<void> {
-  const state = () =>
-    page.evaluate(() => {
-      type WithHtmx = HTMLElement & { _htmx?: { ws?: { connection?: { socket?: WebSocket | null } } } };
-      const main = document.querySelector('main[hx-ws\\:connect]') as WithHtmx | null;
-      if (!main) return 'no <main hx-ws:connect>';
-      const socket = main._htmx?.ws?.connection?.socket;
-      if (!socket) return 'no connection';
-      return ['connecting', 'open', 'closing', 'closed'][socket.readyState];
-    });
-  await expect.poll(state, { timeout: 5_000 }).toBe('open');
+  // A string, not a function: the project compiles without the DOM types.
+  const probe = `(() => {
+    const main = document.querySelector('main[hx-ws\\\\:connect]');
+    if (!main) return 'no <main hx-ws:connect>';
+    const socket = main._htmx?.ws?.connection?.socket;
+    if (!socket) return 'no connection';
+    return ['connecting', 'open', 'closing', 'closed'][socket.readyState];
+  })()`;
+  await expect.poll(() => page.evaluate<string>(probe), { timeout: 5_000 }).toBe('open');
 }

@@ -2,6 +2,7 @@ import { html, raw, type Html } from './html.ts';
 
 export interface AssetUrls {
   css: string;
+  js: string;
   htmx: string;
   htmxWs: string;
   favicon: string;
@@ -39,7 +40,8 @@ function head(title: string, assets: AssetUrls): Html {
     <link rel="icon" href="${assets.favicon}" type="image/svg+xml">
     <link rel="stylesheet" href="${assets.css}">
     <script src="${assets.htmx}" defer></script>
-    <script src="${assets.htmxWs}" defer></script>`;
+    <script src="${assets.htmxWs}" defer></script>
+    <script src="${assets.js}" defer></script>`;
 }
 
 export function layout(props: LayoutProps, content: Html): Html {

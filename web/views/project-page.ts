@@ -53,7 +53,7 @@ export function projectPage(
     ${canManage && props.candidates.length
       ? html`<div class="panel">
           <h2>Add a member</h2>
-          <form class="inline" method="post" action="/projects/${props.project.name}/members" hx-post="/projects/${props.project.name}/members" hx-target="#member-list" hx-swap="outerHTML">
+          <form data-reset class="inline" method="post" action="/projects/${props.project.name}/members" hx-post="/projects/${props.project.name}/members" hx-target="#member-list" hx-swap="outerHTML">
             <input type="hidden" name="_csrf" value="${csrfToken}">
             <label>User <select name="username">${props.candidates.map((name) => html`<option>${name}</option>`)}</select></label>
             <label>Role <select name="role">${roleOptions('editor')}</select></label>

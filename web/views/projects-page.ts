@@ -25,7 +25,7 @@ export function projectsPage(props: LayoutProps & { projects: Array<{ project: P
     ${props.viewer.isAdmin
       ? html`<div class="panel">
           <h2>New project</h2>
-          <form class="inline" method="post" action="/projects" hx-post="/projects" hx-target="#project-list" hx-swap="outerHTML">
+          <form data-reset class="inline" method="post" action="/projects" hx-post="/projects" hx-target="#project-list" hx-swap="outerHTML">
             <input type="hidden" name="_csrf" value="${props.viewer.csrfToken}">
             <label>Name <input name="name" required pattern="[a-z0-9][a-z0-9\\-]{0,62}" placeholder="vision"></label>
             <label>Description <input name="description" size="40"></label>

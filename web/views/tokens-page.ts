@@ -50,7 +50,7 @@ export function tokensPage(props: LayoutProps & { tokens: PublicToken[]; now: nu
     <div class="panel">
       <h2>Create an API token</h2>
       <p class="muted">Tokens let the <code>yard</code> CLI, scripts and the <code>mlflow</code> client act as you. Send one as <code>Authorization: Bearer &lt;token&gt;</code>.</p>
-      <form class="inline" method="post" action="/settings/tokens" hx-post="/settings/tokens" hx-target="#token-list" hx-swap="outerHTML">
+      <form data-reset class="inline" method="post" action="/settings/tokens" hx-post="/settings/tokens" hx-target="#token-list" hx-swap="outerHTML">
         <input type="hidden" name="_csrf" value="${csrfToken}">
         <label>Name <input name="name" required maxlength="100" placeholder="laptop"></label>
         <label>Scope <select name="scope"><option value="write">read and write</option><option value="read">read only</option></select></label>

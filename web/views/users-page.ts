@@ -44,7 +44,7 @@ export function usersPage(props: LayoutProps & { users: PublicUser[] }): Html {
     html`${settingsNav('users')}
     <div class="panel">
       <h2>Add a user</h2>
-      <form class="inline" method="post" action="/admin/users" hx-post="/admin/users" hx-target="#user-list" hx-swap="outerHTML">
+      <form data-reset class="inline" method="post" action="/admin/users" hx-post="/admin/users" hx-target="#user-list" hx-swap="outerHTML">
         <input type="hidden" name="_csrf" value="${csrfToken}">
         <label>Username <input name="username" required pattern="[a-z0-9][a-z0-9._\\-]{1,63}" placeholder="ada"></label>
         <label>Full name <input name="displayName" placeholder="Ada Lovelace"></label>
@@ -59,7 +59,7 @@ export function usersPage(props: LayoutProps & { users: PublicUser[] }): Html {
     </div>
     <div class="panel">
       <h2>Reset a password</h2>
-      <form class="inline" method="post" action="/admin/users/password" hx-post="/admin/users/password" hx-target="#user-list" hx-swap="outerHTML">
+      <form data-reset class="inline" method="post" action="/admin/users/password" hx-post="/admin/users/password" hx-target="#user-list" hx-swap="outerHTML">
         <input type="hidden" name="_csrf" value="${csrfToken}">
         <label>Username <select name="username">${props.users.map((user) => html`<option>${user.username}</option>`)}</select></label>
         <label>New password <input name="password" type="password" required minlength="8" autocomplete="new-password"></label>
