@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../db/connection.ts';
 import type { Audit } from '../audit/audit.ts';
 import { badRequest, conflict, notFound } from '../lib/errors.ts';
-import { hashPassword, sha256, verifyPassword } from '../lib/secrets.ts';
+import { hashPassword, randomSecret, sha256, verifyPassword } from '../lib/secrets.ts';
 import type { Projects } from './projects.ts';
 import {
   countActiveAdmins,
@@ -82,6 +82,7 @@ export function createUsers(deps: {
   const { db, audit, projects } = deps;
   // HTTP Basic clients (the mlflow client) send the password with every request: remember recent successes.
   const verified = new Map<string, { userId: number; until: number }>();
+  let dummyHash: string | undefined;
 
   const get = (username: string) => {
     const user = findUserByName(db, username);
@@ -132,7 +133,10 @@ export function createUsers(deps: {
         if (user && user.disabledAt === null) return user;
       }
       const user = findUserByName(db, username);
-      if (!user || user.disabledAt !== null || !(await verifyPassword(password, user.passwordHash))) return undefined;
+      // An unknown name costs as much as a wrong password, so response times do not reveal who has an account.
+      dummyHash ??= await hashPassword(randomSecret());
+      const matches = await verifyPassword(password, user?.passwordHash ?? dummyHash);
+      if (!user || user.disabledAt !== null || !matches) return undefined;
       if (verified.size >= VERIFIED_MAX) verified.clear();
       verified.set(key, { userId: user.id, until: now + VERIFIED_TTL_MS });
       return user;
