@@ -22,7 +22,8 @@ export interface App {
   now: () => number;
   bus: Bus;
   db: Db;
-  docker: Dockerode;
+  /** Created on first use: most requests never touch the engine. */
+  readonly docker: Dockerode;
   audit: Audit;
   users: Users;
   sessions: Sessions;
@@ -62,13 +63,16 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const limiter = createLoginLimiter({ now, maxFailures: config.loginMaxFailures, windowMs: config.loginWindowMs });
   const credentials = createCredentials({ users, tokens, sessions, limiter, audit });
 
+  let docker: Dockerode | undefined;
   return {
     config,
     log,
     now,
     bus,
     db,
-    docker: createDockerClient(),
+    get docker() {
+      return (docker ??= createDockerClient());
+    },
     audit,
     users,
     sessions,

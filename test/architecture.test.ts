@@ -18,7 +18,7 @@ function layerOf(file: string): Layer {
   if (path === 'package.json') return 'lib';
   if (path.startsWith('web/views/')) return 'views';
   const [, top] = path.split('/');
-  if (path === 'src/main.ts' || top === 'cli') return 'entry';
+  if (path === 'src/main.ts' || path === 'src/appliance.ts' || top === 'cli') return 'entry';
   if (path === 'src/app.ts') return 'app';
   if (path === 'src/config.ts' || path === 'src/version.ts') return 'base';
   if (top === 'server') return 'server';

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { speedUpModuleLoading } from '../lib/module-hooks.ts';
 import { ZodError } from 'zod';
 import { ConfigError, HttpError } from '../lib/errors.ts';
 import { VERSION } from '../version.ts';
@@ -24,7 +25,7 @@ function buildProgram(): Command {
     .option('-c, --config <file>', 'YAML or JSON config file (TRAINYARD_CONFIG)')
     .action(async (options: { port?: string; host?: string; data?: string; config?: string }) => {
       // Loaded on demand so the client commands start without the server's modules.
-      const { runServer } = await import('../main.ts');
+      const { runServer } = await import('../appliance.ts');
       await runServer({ port: options.port, host: options.host, dataDir: options.data, config: options.config });
     });
 
@@ -55,6 +56,7 @@ function exitCodeOf(error: unknown): number {
   return EXIT.failed;
 }
 
+speedUpModuleLoading();
 try {
   await buildProgram().parseAsync();
 } catch (error) {

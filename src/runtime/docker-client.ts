@@ -1,4 +1,9 @@
-import Dockerode from 'dockerode';
+import { createRequire } from 'node:module';
+import type Dockerode from 'dockerode';
+
+// dockerode and its dependencies are a third of the modules the server would load: load them on first use.
+const require = createRequire(import.meta.url);
+const loadDockerode = () => require('dockerode') as typeof Dockerode;
 
 /** Debian bookworm's engine (20.10) speaks API 1.41; pin it so a newer client never asks for more. */
 export const DOCKER_API_VERSION = 'v1.41';
@@ -15,17 +20,17 @@ export function createDockerClient(options: DockerClientOptions = {}): Dockerode
   const dockerHost = process.env.DOCKER_HOST ?? '';
   if (options.socketPath !== undefined) {
     // host: undefined stops a tcp:// DOCKER_HOST (read by docker-modem itself) from taking precedence.
-    return new Dockerode({ socketPath: options.socketPath, host: undefined, version: DOCKER_API_VERSION });
+    return new (loadDockerode())({ socketPath: options.socketPath, host: undefined, version: DOCKER_API_VERSION });
   }
   if (dockerHost.startsWith('unix://')) {
     const socketPath = dockerHost.slice('unix://'.length) || DEFAULT_SOCKET;
-    return new Dockerode({ socketPath, version: DOCKER_API_VERSION });
+    return new (loadDockerode())({ socketPath, version: DOCKER_API_VERSION });
   }
   if (dockerHost !== '') {
     // tcp:// or ssh://: docker-modem parses DOCKER_HOST (and DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) itself.
-    return new Dockerode({ version: DOCKER_API_VERSION });
+    return new (loadDockerode())({ version: DOCKER_API_VERSION });
   }
-  return new Dockerode({ socketPath: DEFAULT_SOCKET, version: DOCKER_API_VERSION });
+  return new (loadDockerode())({ socketPath: DEFAULT_SOCKET, version: DOCKER_API_VERSION });
 }
 
 // dockerode's ping accepts { abortSignal } at run time; @types/dockerode only declares ping().

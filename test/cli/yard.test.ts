@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { startAppliance, type Appliance } from '../../src/main.ts';
+import { startAppliance, type Appliance } from '../../src/appliance.ts';
 import { runScript, type Finished } from '../helpers/processes.ts';
 
 const temp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));

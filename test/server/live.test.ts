@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../../src/config.ts';
-import { startAppliance, type Appliance } from '../../src/main.ts';
+import { startAppliance, type Appliance } from '../../src/appliance.ts';
 
 const ADMIN = { username: 'admin', password: 'live-admin-pw' };
 let appliance: Appliance;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { startAppliance, type Appliance } from '../../src/main.ts';
+import { startAppliance, type Appliance } from '../../src/appliance.ts';
 import { requireChromium } from '../helpers/environment.ts';
 
 const chromium = requireChromium();
