@@ -41,6 +41,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 else
   echo "up to date"
 fi
+# npm links the bins of dependencies, not the project's own: put `yard` beside them.
+ln -sf ../../src/cli/yard.ts node_modules/.bin/yard
 export PATH="$PWD/node_modules/.bin:$PATH"
 
 chosen_data="${TRAINYARD_DATA:-}"
