@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ConfigInput } from '../../src/config.ts';
 import { ADMIN, MEMBER, createTestApp, type TestApp } from '../helpers/test-app.ts';
 
 let t: TestApp;
@@ -148,4 +149,25 @@ describe('dashboard forms', () => {
     await post('/projects/nlp/members/mia/remove', {});
     expect(t.app.projects.roleOf(t.app.users.get('mia'), t.app.projects.get('nlp'))).toBeUndefined();
   });
+});
+
+describe('session cookie behind TLS', () => {
+  const cases: Array<[ConfigInput, Record<string, string>, boolean]> = [
+    [{ publicUrl: 'https://yard.example.com' }, {}, true],
+    [{ trustProxy: true }, { 'X-Forwarded-Proto': 'https' }, true],
+    [{ trustProxy: false }, { 'X-Forwarded-Proto': 'https' }, false],
+    [{ secureCookies: 'always' }, {}, true],
+  ];
+  const apps: TestApp[] = [];
+  beforeAll(async () => {
+    for (const [config] of cases) apps.push(await createTestApp(config));
+  });
+
+  it.each(cases.map((entry, index) => [...entry, index] as const))(
+    'with %j and headers %j the cookie is Secure: %s',
+    async (_config, headers, secure, index) => {
+      const response = await apps[index]!.request('/login', { method: 'POST', headers, body: form(ADMIN) });
+      expect(response.headers.get('set-cookie')?.includes('; Secure')).toBe(secure);
+    },
+  );
 });
