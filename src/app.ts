@@ -13,7 +13,10 @@ import { createProjects, type Projects } from './auth/projects.ts';
 import { createSessions, type Sessions } from './auth/sessions.ts';
 import { createTokens, type Tokens } from './auth/tokens.ts';
 import { createUsers, type Users } from './auth/users.ts';
+import { createArtifactStore, type ArtifactStore } from './artifacts/artifact-store.ts';
+import { createRegistry, type Registry } from './registry/registry.ts';
 import { createDockerClient } from './runtime/docker-client.ts';
+import { createTracking, type Tracking } from './tracking/tracking.ts';
 
 /** Everything the appliance is made of, built once and passed to whoever needs a part of it. */
 export interface App {
@@ -30,6 +33,9 @@ export interface App {
   tokens: Tokens;
   projects: Projects;
   credentials: Credentials;
+  tracking: Tracking;
+  artifacts: ArtifactStore;
+  registry: Registry;
   close(): void;
 }
 
@@ -62,6 +68,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const users = createUsers({ db, audit, projects, now, onCredentialsChanged: (user) => sessions.endAllOf(user) });
   const limiter = createLoginLimiter({ now, maxFailures: config.loginMaxFailures, windowMs: config.loginWindowMs });
   const credentials = createCredentials({ users, tokens, sessions, limiter, audit });
+  const tracking = createTracking({ db, bus, now, projects, audit });
+  const artifacts = createArtifactStore({ root: join(config.dataDir, 'artifacts') });
+  const registry = createRegistry({ db, now, projects, tracking, audit });
 
   let docker: Dockerode | undefined;
   return {
@@ -79,6 +88,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     tokens,
     projects,
     credentials,
+    tracking,
+    artifacts,
+    registry,
     close() {
       db.$client.close();
     },

@@ -13,6 +13,10 @@ export function findProjectByName(db: Db, name: string): ProjectRecord | undefin
   return db.select().from(projects).where(eq(projects.name, name)).get();
 }
 
+export function findProjectById(db: Db, id: number): ProjectRecord | undefined {
+  return db.select().from(projects).where(eq(projects.id, id)).get();
+}
+
 export function listProjects(db: Db): ProjectRecord[] {
   return db.select().from(projects).orderBy(asc(projects.name)).all();
 }

@@ -5,6 +5,7 @@ import { conflict, forbidden, notFound } from '../lib/errors.ts';
 import { findUserByName, type UserRecord } from './user-queries.ts';
 import {
   deleteMember,
+  findProjectById,
   findProjectByName,
   findRole,
   insertProject,
@@ -45,6 +46,8 @@ export interface Projects {
   roleOf(user: UserRecord, project: ProjectRecord): Role | undefined;
   /** The project, if the user holds at least `needed` in it; 404 when they may not even see it. */
   authorize(user: UserRecord, name: string, needed: Role): { project: ProjectRecord; role: Role };
+  /** The same for a project known by id, as things that belong to a project store it. */
+  authorizeId(user: UserRecord, id: number, needed: Role): { project: ProjectRecord; role: Role };
   members(project: ProjectRecord): Array<{ username: string; displayName: string; role: Role }>;
   setMember(project: ProjectRecord, username: string, role: Role, by: Actor): void;
   removeMember(project: ProjectRecord, username: string, by: Actor): void;
@@ -61,6 +64,13 @@ export function createProjects(deps: { db: Db; audit: Audit; now: () => number }
 
   const roleOf = (user: UserRecord, project: ProjectRecord): Role | undefined =>
     user.isAdmin ? 'admin' : findRole(db, project.id, user.id);
+
+  const authorizeIn = (user: UserRecord, project: ProjectRecord | undefined, needed: Role, missing: string) => {
+    const role = project && roleOf(user, project);
+    if (!project || !role) throw notFound(missing);
+    if (!roleAtLeast(role, needed)) throw forbidden(`this needs the ${needed} role in project "${project.name}"; you are ${role}`);
+    return { project, role };
+  };
 
   const memberUser = (username: string) => {
     const user = findUserByName(db, username);
@@ -89,11 +99,10 @@ export function createProjects(deps: { db: Db; audit: Audit; now: () => number }
     },
     roleOf,
     authorize(user, name, needed) {
-      const project = findProjectByName(db, name);
-      const role = project && roleOf(user, project);
-      if (!project || !role) throw notFound(`project "${name}" does not exist`);
-      if (!roleAtLeast(role, needed)) throw forbidden(`this needs the ${needed} role in project "${name}"; you are ${role}`);
-      return { project, role };
+      return authorizeIn(user, findProjectByName(db, name), needed, `project "${name}" does not exist`);
+    },
+    authorizeId(user, id, needed) {
+      return authorizeIn(user, findProjectById(db, id), needed, `project ${id} does not exist`);
     },
     members(project) {
       return listMembers(db, project.id);

@@ -27,6 +27,11 @@ export const forbidden = (message = 'permission denied') => new HttpError(403, '
 export const notFound = (message: string) => new HttpError(404, 'NOT_FOUND', message);
 export const conflict = (message: string) => new HttpError(409, 'ALREADY_EXISTS', message);
 
+// The error codes of MLflow's REST API (databricks.proto), which its client branches on.
+export const resourceDoesNotExist = (message: string) => new HttpError(404, 'RESOURCE_DOES_NOT_EXIST', message);
+export const invalidParameterValue = (message: string) => new HttpError(400, 'INVALID_PARAMETER_VALUE', message);
+export const resourceAlreadyExists = (message: string) => new HttpError(400, 'RESOURCE_ALREADY_EXISTS', message);
+
 /** A problem with the appliance's configuration or environment, reported as one line before exiting. */
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -34,5 +34,5 @@ export function isHtmx(c: Context): boolean {
 }
 
 export function wantsJson(c: Context): boolean {
-  return c.req.path.startsWith('/api/');
+  return c.req.path.startsWith('/api/') || c.req.path.startsWith('/ajax-api/');
 }

@@ -11,6 +11,8 @@ import { clientInfo } from './middleware/client-info.ts';
 import { csrfProtection } from './middleware/csrf.ts';
 import { errorHandler, notFoundHandler } from './middleware/error-handler.ts';
 import { requestLog } from './middleware/request-log.ts';
+import { artifactRoutes } from './mlflow/artifact-routes.ts';
+import { mlflowRoutes } from './mlflow/mlflow-routes.ts';
 import { adminPages } from './routes/admin-pages.ts';
 import { authApi } from './routes/auth-api.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -69,6 +71,10 @@ export function createServer(app: App) {
   http.route('/', projectPages(app, assets));
   http.route('/', adminPages(app, assets));
   http.route('/api/v1', authApi(app));
+  for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
+    http.route(`${prefix}/mlflow`, mlflowRoutes(app));
+    http.route(`${prefix}/mlflow-artifacts`, artifactRoutes(app));
+  }
 
   return http;
 }

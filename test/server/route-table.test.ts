@@ -32,7 +32,7 @@ describe('route table', () => {
     for (const { method, path } of routeTable(t)) {
       if (PUBLIC_ROUTES.includes(`${method} ${path}`)) continue;
       const response = await t.request(concrete(path), { method, headers: { Upgrade: 'websocket' } });
-      const refused = path.startsWith('/api/')
+      const refused = path.startsWith('/api/') || path.startsWith('/ajax-api/')
         ? response.status === 401
         : response.status === 302 && response.headers.get('location')?.startsWith('/login');
       if (!refused) exposed.push(`${method} ${path} -> ${response.status}`);

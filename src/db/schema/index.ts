@@ -1,2 +1,4 @@
 export * from './auth.ts';
 export * from './audit.ts';
+export * from './tracking.ts';
+export * from './registry.ts';

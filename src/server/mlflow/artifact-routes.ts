@@ -1,0 +1,7 @@
+import { Hono } from 'hono';
+import type { App } from '../../app.ts';
+import type { AppEnv } from '../context.ts';
+
+export function artifactRoutes(_app: App) {
+  return new Hono<AppEnv>();
+}
