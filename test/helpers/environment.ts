@@ -5,6 +5,7 @@
 // Call them with top-level await in the test file:
 //   const docker = await requireDocker();
 //   describe.skipIf(!docker)('...', () => { ... });
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import type Dockerode from 'dockerode';
 import { createDockerClient, dockerAvailable } from '../../src/runtime/docker-client.ts';
@@ -50,4 +51,11 @@ export function requireChromium(): string | undefined {
       'Install it with `apt-get install -y --no-install-recommends chromium`.',
     );
   }
+}
+
+/** A python3 for the client-protocol tests, or undefined (locally) / a thrown Error (in CI). */
+export function requirePython(): string | undefined {
+  const found = spawnSync('python3', ['--version'], { encoding: 'utf8' });
+  if (found.status === 0) return 'python3';
+  return missing('python3', 'no python3 on the PATH', 'Install it with `apt-get install -y python3`.');
 }
