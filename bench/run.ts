@@ -1,5 +1,7 @@
+import { benchArtifacts } from './artifacts.ts';
 import { printResult, type BenchResult } from './report.ts';
 import { benchStartup } from './startup.ts';
+import { benchTracking } from './tracking.ts';
 
 /**
  * Every benchmark, in the order `npm run bench` runs them; a new one is one line here.
@@ -7,6 +9,8 @@ import { benchStartup } from './startup.ts';
  */
 const BENCHMARKS: Array<{ name: string; run: () => Promise<BenchResult> }> = [
   { name: 'startup', run: benchStartup },
+  { name: 'artifacts', run: benchArtifacts },
+  { name: 'tracking', run: benchTracking },
 ];
 
 // A Ctrl-C still goes through process.exit, so the benches' exit hooks kill their children and remove temp dirs.

@@ -70,7 +70,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const credentials = createCredentials({ users, tokens, sessions, limiter, audit });
   const tracking = createTracking({ db, bus, now, projects, audit });
   const artifacts = createArtifactStore({ root: join(config.dataDir, 'artifacts') });
-  const registry = createRegistry({ db, now, projects, tracking, audit });
+  const registry = createRegistry({ db, now, projects, audit });
 
   let docker: Dockerode | undefined;
   return {

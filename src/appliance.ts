@@ -41,6 +41,7 @@ export async function startAppliance(config: Config, options: AppOptions = {}): 
     if ((await bootstrapAuth({ ...app, adminUsername: config.adminUsername, adminPassword: config.adminPassword })) === 'created-admin') {
       app.log.info({ username: config.adminUsername }, 'created the first admin from TRAINYARD_ADMIN_PASSWORD');
     }
+    app.tracking.experiments.ensureDefault();
   } catch (error) {
     app.close();
     throw error;

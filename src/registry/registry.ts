@@ -1,10 +1,17 @@
-import type { Audit } from '../audit/audit.ts';
-import type { Projects } from '../auth/projects.ts';
-import type { Db } from '../db/connection.ts';
-import type { Tracking } from '../tracking/tracking.ts';
+import { modelVersionOperations, type ModelVersionOperations } from './model-versions.ts';
+import { registeredModelOperations, type RegisteredModelOperations } from './registered-models.ts';
+import { createRegistryAccess, type RegistryDeps } from './registry-access.ts';
 
-export interface Registry {}
+export type { Caller } from './registry-access.ts';
+export type { ModelVersion, RegisteredModel } from './registry-records.ts';
 
-export function createRegistry(_deps: { db: Db; now: () => number; projects: Projects; tracking: Tracking; audit: Audit }): Registry {
-  return {};
+/**
+ * MLflow's model registry: registered models in projects, their numbered versions, tags, aliases and stages.
+ * Every operation takes the caller and checks their role in the model's project (viewer reads, editor writes).
+ */
+export interface Registry extends RegisteredModelOperations, ModelVersionOperations {}
+
+export function createRegistry(deps: RegistryDeps): Registry {
+  const access = createRegistryAccess(deps);
+  return { ...registeredModelOperations(deps, access), ...modelVersionOperations(deps, access) };
 }

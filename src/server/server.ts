@@ -11,7 +11,7 @@ import { clientInfo } from './middleware/client-info.ts';
 import { csrfProtection } from './middleware/csrf.ts';
 import { errorHandler, notFoundHandler } from './middleware/error-handler.ts';
 import { requestLog } from './middleware/request-log.ts';
-import { artifactRoutes } from './mlflow/artifact-routes.ts';
+import { artifactRoutes, isArtifactUpload } from './mlflow/artifact-routes.ts';
 import { mlflowRoutes } from './mlflow/mlflow-routes.ts';
 import { adminPages } from './routes/admin-pages.ts';
 import { authApi } from './routes/auth-api.ts';
@@ -46,14 +46,13 @@ export function createServer(app: App) {
       },
     }),
   );
-  http.use(
-    bodyLimit({
-      maxSize: app.config.maxBodyBytes,
-      onError: () => {
-        throw new HttpError(413, 'REQUEST_TOO_LARGE', `the request body is larger than ${app.config.maxBodyBytes} bytes`);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: app.config.maxBodyBytes,
+    onError: () => {
+      throw new HttpError(413, 'REQUEST_TOO_LARGE', `the request body is larger than ${app.config.maxBodyBytes} bytes`);
+    },
+  });
+  http.use((c, next) => (isArtifactUpload(c.req.method, c.req.path) ? next() : limitBody(c, next)));
 
   // Public.
   http.route('/', healthRoutes());

@@ -34,6 +34,7 @@ export async function createTestApp(overrides: ConfigInput = {}): Promise<TestAp
   const app = createApp(config, { now: () => clock.now });
   applyMigrations(app.db);
   await bootstrapAuth({ ...app, adminUsername: ADMIN.username, adminPassword: ADMIN.password });
+  app.tracking.experiments.ensureDefault();
   await app.users.create({ ...MEMBER, displayName: 'Mia Member' }, { actor: 'test' });
   const http = createServer(app);
   afterAll(() => {
