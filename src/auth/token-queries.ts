@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
 import { apiTokens, users } from '../db/schema/auth.ts';
 import type { UserRecord } from './user-queries.ts';
@@ -10,13 +10,20 @@ export function insertToken(db: Db, token: NewTokenRecord): TokenRecord {
   return db.insert(apiTokens).values(token).returning().get();
 }
 
-export function findTokenByHash(db: Db, tokenHash: string): { token: TokenRecord; user: UserRecord } | undefined {
-  return db
-    .select({ token: apiTokens, user: users })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(eq(apiTokens.tokenHash, tokenHash))
-    .get();
+/**
+ * The lookup every token-authenticated request makes, prepared on first use (after migrations ran) and then
+ * reused: building the query costs more than running it.
+ */
+export function prepareTokenLookup(db: Db): (tokenHash: string) => { token: TokenRecord; user: UserRecord } | undefined {
+  const build = () =>
+    db
+      .select({ token: apiTokens, user: users })
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.userId))
+      .where(eq(apiTokens.tokenHash, sql.placeholder('tokenHash')))
+      .prepare();
+  let statement: ReturnType<typeof build> | undefined;
+  return (tokenHash) => (statement ??= build()).get({ tokenHash });
 }
 
 export function listTokensOfUser(db: Db, userId: number): TokenRecord[] {

@@ -6,10 +6,10 @@ import { parseDuration } from '../lib/duration.ts';
 import { randomSecret, sha256 } from '../lib/secrets.ts';
 import type { UserRecord } from './user-queries.ts';
 import {
-  findTokenByHash,
   insertToken,
   listTokensOfUser,
   markTokenUsed,
+  prepareTokenLookup,
   revokeTokenRecord,
   type TokenRecord,
 } from './token-queries.ts';
@@ -54,6 +54,7 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 export function createTokens(deps: { db: Db; audit: Audit; now: () => number }): Tokens {
   const { db, audit } = deps;
+  const findByHash = prepareTokenLookup(db);
   return {
     create(user, input, by) {
       const { name, scope, expiresIn } = newTokenSchema.parse(input);
@@ -77,7 +78,7 @@ export function createTokens(deps: { db: Db; audit: Audit; now: () => number }):
       return { secret, token: publicToken(token) };
     },
     resolve(secret) {
-      const found = findTokenByHash(db, sha256(secret));
+      const found = findByHash(sha256(secret));
       const now = deps.now();
       if (!found || found.user.disabledAt !== null) return undefined;
       const { token, user } = found;
