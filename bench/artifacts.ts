@@ -1,8 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +14,7 @@ import { bootstrapAuth } from '../src/auth/bootstrap.ts';
 import { loadConfig } from '../src/config.ts';
 import { applyMigrations } from '../src/db/migrate.ts';
 import { insertExperiment } from '../src/tracking/experiment-queries.ts';
+import { freePort, readRssMb } from './processes.ts';
 import { median, type BenchResult } from './report.ts';
 
 /**
@@ -49,11 +49,6 @@ const BARE_SERVER = [
   "}).listen(Number(process.env.BENCH_PORT), '127.0.0.1');",
 ].join('\n');
 
-function readRssMb(pid: number): number {
-  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no VmRSS line in /proc/${pid}/status`);
-  return Number(match[1]) / 1024;
-}
 
 /** The highest RSS of `pid` while `work` runs, sampled every few milliseconds. */
 async function peakRssDuring<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peakMb: number }> {
@@ -67,15 +62,6 @@ async function peakRssDuring<T>(pid: number, work: () => Promise<T>): Promise<{ 
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A data dir with the first admin, an API token (what MLFLOW_TRACKING_TOKEN carries) and experiment 1 in the

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort, readRssMb } from './processes.ts';
 import { median, type BenchResult } from './report.ts';
 
 /**
@@ -96,17 +96,6 @@ function applianceSpec(dataDir: string): ServerSpec {
 }
 
 /** A port nobody listens on right now (the kernel picks it; released again before the child binds it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('could not get a free port'))));
-    });
-  });
-}
 
 interface Running {
   child: ChildProcess;
@@ -230,12 +219,6 @@ async function exercise(spec: ServerSpec, base: string): Promise<void> {
 }
 
 /** VmRSS of a live process, in MB (kB / 1024), from /proc. */
-function readRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
-  if (!match) throw new Error(`no VmRSS line in /proc/${pid}/status`);
-  return Number(match[1]) / 1024;
-}
 
 /** Spawn -> first 200 from /health -> a few requests -> RSS ~1 s after the first answer -> stop. */
 async function measure(spec: ServerSpec): Promise<Measurement> {
