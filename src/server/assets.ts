@@ -17,6 +17,7 @@ const webStatic = (name: string) => fileURLToPath(new URL(`../../web/static/${na
 const SOURCES: Record<string, { path: string; type: string }> = {
   'app.css': { path: webStatic('app.css'), type: 'text/css; charset=utf-8' },
   'app.js': { path: webStatic('app.js'), type: 'text/javascript; charset=utf-8' },
+  'charts.js': { path: webStatic('charts.js'), type: 'text/javascript; charset=utf-8' },
   'favicon.svg': { path: webStatic('favicon.svg'), type: 'image/svg+xml' },
   'htmx.min.js': { path: require.resolve('htmx.org/dist/htmx.min.js'), type: 'text/javascript; charset=utf-8' },
   'hx-ws.min.js': { path: require.resolve('htmx.org/dist/ext/hx-ws.min.js'), type: 'text/javascript; charset=utf-8' },

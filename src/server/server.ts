@@ -15,7 +15,9 @@ import { artifactRoutes, isArtifactUpload } from './mlflow/artifact-routes.ts';
 import { mlflowRoutes } from './mlflow/mlflow-routes.ts';
 import { adminPages } from './routes/admin-pages.ts';
 import { authApi } from './routes/auth-api.ts';
+import { experimentPages } from './routes/experiment-pages.ts';
 import { healthRoutes } from './routes/health.ts';
+import { metricSeriesApi } from './routes/metric-series-api.ts';
 import { overviewRoutes } from './routes/overview.ts';
 import { projectPages } from './routes/project-pages.ts';
 import { sessionRoutes, signOutRoutes } from './routes/session.ts';
@@ -69,7 +71,9 @@ export function createServer(app: App) {
   http.route('/', tokenPages(app, assets));
   http.route('/', projectPages(app, assets));
   http.route('/', adminPages(app, assets));
+  http.route('/', experimentPages(app, assets));
   http.route('/api/v1', authApi(app));
+  http.route('/api/v1', metricSeriesApi(app));
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
     http.route(`${prefix}/mlflow`, mlflowRoutes(app));
     http.route(`${prefix}/mlflow-artifacts`, artifactRoutes(app));

@@ -8,6 +8,8 @@ import type { Message } from './message-fields.ts';
 import { createMetricHistory, type MetricHistory } from './metric-history.ts';
 import { createMetricIngest, type MetricIngest } from './metric-ingest.ts';
 import { createMetricStatements } from './metric-queries.ts';
+import { createMetricSeries } from './metric-series.ts';
+import { createMetricSeriesQueries } from './metric-series-queries.ts';
 import { createRunDataReader } from './run-data-queries.ts';
 import { createRunLookup } from './run-lookup.ts';
 import { createRunSearch, type RunSearchResult } from './run-search.ts';
@@ -24,7 +26,7 @@ export type { Caller, Message };
 export interface Tracking {
   experiments: Experiments;
   runs: Runs & { search(caller: Caller, message: Message): RunSearchResult };
-  metrics: MetricIngest & MetricHistory;
+  metrics: MetricIngest & MetricHistory & { series: ReturnType<typeof createMetricSeries> };
 }
 
 export function createTracking(deps: { db: Db; bus: Bus; now: () => number; projects: Projects; audit: Audit }): Tracking {
@@ -40,6 +42,10 @@ export function createTracking(deps: { db: Db; bus: Bus; now: () => number; proj
       ...createRuns({ db, now, audit, experiments, lookup, readRunData }),
       search: createRunSearch({ db, access, readRunData, searchRunRows: createRunSearchQueries(db) }),
     },
-    metrics: { ...createMetricIngest({ db, lookup, statements }), ...createMetricHistory({ lookup, statements }) },
+    metrics: {
+      ...createMetricIngest({ db, lookup, statements }),
+      ...createMetricHistory({ lookup, statements }),
+      series: createMetricSeries({ lookup, readMetricColumns: createMetricSeriesQueries(db) }),
+    },
   };
 }

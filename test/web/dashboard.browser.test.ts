@@ -1,5 +1,6 @@
 // The dashboard in a real browser: Chromium drives the server-rendered pages of a running appliance
-// (sign-in, overview, API tokens, the live audit log over the WebSocket channel, user admin).
+// (sign-in, overview, API tokens, the live audit log over the WebSocket channel, user admin, an experiment's
+// runs and a run's metric charts).
 // Screenshots of every page land in test-results/ for a human to look at.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -207,9 +208,57 @@ describe.skipIf(!chromium)('dashboard in a browser', () => {
     await shot('users.png');
   });
 
+  it('opens an experiment, then a run, and draws its metric charts', async () => {
+    const mlflow = async (path: string, body: unknown) => {
+      const response = await fetch(url(`/api/2.0/mlflow${path}`), {
+        method: 'POST',
+        headers: { Authorization: basic(ADMIN), 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const answer: any = await response.json();
+      expect(response.status, JSON.stringify(answer)).toBe(200);
+      return answer;
+    };
+    const { experiment_id: experimentId } = await mlflow('/experiments/create', { name: 'resnet-sweep' });
+    const { run } = await mlflow('/runs/create', { experiment_id: experimentId, run_name: 'resnet-50', start_time: Date.now() - 90_000 });
+    const runId = run.info.run_id;
+    // log-batch takes up to 1000 metrics: 500 steps of two metrics each time.
+    for (let batch = 0; batch < 6; batch++) {
+      const steps = Array.from({ length: 500 }, (_, index) => batch * 500 + index);
+      await mlflow('/runs/log-batch', {
+        run_id: runId,
+        metrics: steps.flatMap((step) => [
+          { key: 'loss', value: 2 * Math.exp(-step / 600) + 0.05 * Math.sin(step / 15), timestamp: Date.now(), step },
+          { key: 'accuracy', value: 0.95 * (1 - Math.exp(-step / 500)), timestamp: Date.now(), step },
+        ]),
+      });
+    }
+    await mlflow('/runs/log-batch', { run_id: runId, params: [{ key: 'lr', value: '0.001' }, { key: 'batch_size', value: '256' }] });
+    await mlflow('/runs/update', { run_id: runId, status: 'FINISHED', end_time: Date.now() });
+
+    await page.goto(url('/experiments'));
+    await page.getByRole('link', { name: 'resnet-sweep' }).click();
+    // A bad filter leaves the table and says why; a good one replaces the table and lands in the address bar.
+    const filter = page.getByLabel('Filter');
+    await filter.fill('metrics.accuracy >>> 1');
+    await filter.press('Enter');
+    await expect.poll(() => page.locator('#flash .flash.error').textContent()).toMatch(/.+/);
+    expect(await page.locator('#runs tbody tr').count()).toBe(1);
+    await filter.fill('metrics.accuracy > 0.9');
+    await filter.press('Enter');
+    await expect.poll(() => new URL(page.url()).searchParams.get('filter')).toBe('metrics.accuracy > 0.9');
+    await expect.poll(() => page.locator('#flash').textContent()).toBe('');
+    expect(await page.locator('#runs tbody tr').count()).toBe(1);
+    await shot('experiment.png');
+    await page.getByRole('link', { name: 'resnet-50' }).click();
+    expect(new URL(page.url()).pathname).toBe(`/runs/${runId}`);
+    await expect.poll(() => page.locator('[data-metric-chart] canvas').count()).toBe(2);
+    await shot('run.png');
+  });
+
   it('met no script errors, CSP violations or failed requests on the way', () => {
     expect(pageErrors).toEqual([]);
-    expect(failedResponses).toEqual(['401 POST /login', '409 POST /admin/users']);
+    expect(failedResponses).toEqual(['401 POST /login', '409 POST /admin/users', '400 GET /experiments/1']);
   });
 });
 

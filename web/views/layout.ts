@@ -15,7 +15,7 @@ export interface Viewer {
   csrfToken: string;
 }
 
-export type Section = 'overview' | 'projects' | 'settings' | 'admin';
+export type Section = 'overview' | 'projects' | 'experiments' | 'settings' | 'admin';
 
 export interface LayoutProps {
   title: string;
@@ -24,16 +24,20 @@ export interface LayoutProps {
   assets: AssetUrls;
   /** Live feeds this page listens to over the WebSocket channel. */
   live?: string[];
+  /** Extra stylesheets and scripts (by URL) that only this page needs, such as the chart library. */
+  styles?: string[];
+  scripts?: string[];
 }
 
 const AREAS: Array<{ key: Section; label: string; href: string; admin?: boolean }> = [
   { key: 'overview', label: 'Overview', href: '/' },
   { key: 'projects', label: 'Projects', href: '/projects' },
+  { key: 'experiments', label: 'Experiments', href: '/experiments' },
 ];
 /** Areas of the appliance that arrive with later releases, shown so the shape of the product is visible. */
-const COMING = ['Experiments', 'Jobs', 'Models', 'Deployments', 'GPUs'];
+const COMING = ['Jobs', 'Models', 'Deployments', 'GPUs'];
 
-function head(title: string, assets: AssetUrls): Html {
+function head(title: string, assets: AssetUrls, extras: Pick<LayoutProps, 'styles' | 'scripts'> = {}): Html {
   return html`<meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>${title} · Trainyard</title>
@@ -41,7 +45,9 @@ function head(title: string, assets: AssetUrls): Html {
     <link rel="stylesheet" href="${assets.css}">
     <script src="${assets.htmx}" defer></script>
     <script src="${assets.htmxWs}" defer></script>
-    <script src="${assets.js}" defer></script>`;
+    <script src="${assets.js}" defer></script>
+    ${(extras.styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}">`)}
+    ${(extras.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}`;
 }
 
 export function layout(props: LayoutProps, content: Html): Html {
@@ -50,7 +56,7 @@ export function layout(props: LayoutProps, content: Html): Html {
   const liveUrl = props.live?.length ? `/live?feeds=${props.live.join(',')}` : undefined;
   return html`<!doctype html>
 <html lang="en">
-<head>${head(props.title, assets)}</head>
+<head>${head(props.title, assets, props)}</head>
 <body hx-headers:inherited="${csrfHeaders}">
   <header class="topbar">
     <a class="brand" href="/">${raw(TRACKS_ICON)} Trainyard</a>
