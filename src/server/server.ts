@@ -15,11 +15,14 @@ import { artifactRoutes, isArtifactUpload } from './mlflow/artifact-routes.ts';
 import { mlflowRoutes } from './mlflow/mlflow-routes.ts';
 import { adminPages } from './routes/admin-pages.ts';
 import { authApi } from './routes/auth-api.ts';
+import { comparePages } from './routes/compare-pages.ts';
 import { experimentPages } from './routes/experiment-pages.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricSeriesApi } from './routes/metric-series-api.ts';
+import { modelPages } from './routes/model-pages.ts';
 import { overviewRoutes } from './routes/overview.ts';
 import { projectPages } from './routes/project-pages.ts';
+import { runPages } from './routes/run-pages.ts';
 import { sessionRoutes, signOutRoutes } from './routes/session.ts';
 import { staticRoutes } from './routes/static.ts';
 import { tokenPages } from './routes/token-pages.ts';
@@ -72,6 +75,9 @@ export function createServer(app: App) {
   http.route('/', projectPages(app, assets));
   http.route('/', adminPages(app, assets));
   http.route('/', experimentPages(app, assets));
+  http.route('/', comparePages(app, assets));
+  http.route('/', runPages(app, assets));
+  http.route('/', modelPages(app, assets));
   http.route('/api/v1', authApi(app));
   http.route('/api/v1', metricSeriesApi(app));
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {

@@ -1,6 +1,6 @@
 // The dashboard in a real browser: Chromium drives the server-rendered pages of a running appliance
 // (sign-in, overview, API tokens, the live audit log over the WebSocket channel, user admin, an experiment's
-// runs and a run's metric charts).
+// runs, a run's metric charts and artifacts, a comparison of runs, registered models and their aliases).
 // Screenshots of every page land in test-results/ for a human to look at.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +45,36 @@ describe.skipIf(!chromium)('dashboard in a browser', () => {
   const url = (path: string) => appliance.url + path;
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, name), fullPage: true });
   const whoami = (token: string) => fetch(url('/api/v1/whoami'), { headers: { Authorization: `Bearer ${token}` } });
+  /** An MLflow API call as the admin, which must succeed; its JSON. */
+  const mlflow = async (path: string, body: unknown) => {
+    const response = await fetch(url(`/api/2.0/mlflow${path}`), {
+      method: 'POST',
+      headers: { Authorization: basic(ADMIN), 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const answer: any = await response.json();
+    expect(response.status, JSON.stringify(answer)).toBe(200);
+    return answer;
+  };
+  /** A finished run with 3000 steps of loss and accuracy; a larger `pace` learns slower. */
+  const loggedRun = async (experimentId: string, name: string, pace: number, lr: string): Promise<string> => {
+    const { run } = await mlflow('/runs/create', { experiment_id: experimentId, run_name: name, start_time: Date.now() - 90_000 });
+    const runId: string = run.info.run_id;
+    // log-batch takes up to 1000 metrics: 500 steps of two metrics each time.
+    for (let batch = 0; batch < 6; batch++) {
+      const steps = Array.from({ length: 500 }, (_, index) => batch * 500 + index);
+      await mlflow('/runs/log-batch', {
+        run_id: runId,
+        metrics: steps.flatMap((step) => [
+          { key: 'loss', value: 2 * Math.exp(-step / (600 * pace)) + 0.05 * Math.sin(step / 15), timestamp: Date.now(), step },
+          { key: 'accuracy', value: 0.95 * (1 - Math.exp(-step / (500 * pace))), timestamp: Date.now(), step },
+        ]),
+      });
+    }
+    await mlflow('/runs/log-batch', { run_id: runId, params: [{ key: 'lr', value: lr }, { key: 'batch_size', value: '256' }] });
+    await mlflow('/runs/update', { run_id: runId, status: 'FINISHED', end_time: Date.now() });
+    return runId;
+  };
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -208,33 +238,13 @@ describe.skipIf(!chromium)('dashboard in a browser', () => {
     await shot('users.png');
   });
 
+  /** The resnet sweep the experiment, artifact and compare tests share. */
+  let experimentId: string;
+  let runId: string;
+
   it('opens an experiment, then a run, and draws its metric charts', async () => {
-    const mlflow = async (path: string, body: unknown) => {
-      const response = await fetch(url(`/api/2.0/mlflow${path}`), {
-        method: 'POST',
-        headers: { Authorization: basic(ADMIN), 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const answer: any = await response.json();
-      expect(response.status, JSON.stringify(answer)).toBe(200);
-      return answer;
-    };
-    const { experiment_id: experimentId } = await mlflow('/experiments/create', { name: 'resnet-sweep' });
-    const { run } = await mlflow('/runs/create', { experiment_id: experimentId, run_name: 'resnet-50', start_time: Date.now() - 90_000 });
-    const runId = run.info.run_id;
-    // log-batch takes up to 1000 metrics: 500 steps of two metrics each time.
-    for (let batch = 0; batch < 6; batch++) {
-      const steps = Array.from({ length: 500 }, (_, index) => batch * 500 + index);
-      await mlflow('/runs/log-batch', {
-        run_id: runId,
-        metrics: steps.flatMap((step) => [
-          { key: 'loss', value: 2 * Math.exp(-step / 600) + 0.05 * Math.sin(step / 15), timestamp: Date.now(), step },
-          { key: 'accuracy', value: 0.95 * (1 - Math.exp(-step / 500)), timestamp: Date.now(), step },
-        ]),
-      });
-    }
-    await mlflow('/runs/log-batch', { run_id: runId, params: [{ key: 'lr', value: '0.001' }, { key: 'batch_size', value: '256' }] });
-    await mlflow('/runs/update', { run_id: runId, status: 'FINISHED', end_time: Date.now() });
+    experimentId = (await mlflow('/experiments/create', { name: 'resnet-sweep' })).experiment_id;
+    runId = await loggedRun(experimentId, 'resnet-50', 1, '0.001');
 
     await page.goto(url('/experiments'));
     await page.getByRole('link', { name: 'resnet-sweep' }).click();
@@ -256,9 +266,96 @@ describe.skipIf(!chromium)('dashboard in a browser', () => {
     await shot('run.png');
   });
 
+  it("browses a run's artifacts: opens a folder and previews a text file in place", async () => {
+    const files: Record<string, string> = {
+      'model/MLmodel': 'artifact_path: model\nflavors:\n  python_function:\n    loader_module: mlflow.pytorch\n    python_version: 3.11.9\n',
+      'model/requirements.txt': 'torch==2.3.1\nmlflow==2.22.1\n',
+      'model/data/model.pth': 'not really weights',
+      'config.yaml': 'model: resnet50\nepochs: 90\n',
+      'train.log': Array.from({ length: 40 }, (_, epoch) => `epoch ${epoch} loss ${(2 / (epoch + 1)).toFixed(4)}`).join('\n'),
+    };
+    for (const [path, body] of Object.entries(files)) {
+      const response = await fetch(url(`/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${runId}/artifacts/${path}`), {
+        method: 'PUT',
+        headers: { Authorization: basic(ADMIN) },
+        body,
+      });
+      expect(response.status).toBe(200);
+    }
+    await page.goto(url(`/runs/${runId}`));
+    await page.evaluate(`document.body.dataset.loadedOnce = 'yes'`);
+    await page.locator('#artifacts').getByRole('link', { name: 'model/' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('path')).toBe('model');
+    const listing = page.locator('#artifacts .artifact-list');
+    await expect.poll(() => listing.textContent()).toContain('requirements.txt');
+    expect(await listing.textContent()).not.toContain('config.yaml');
+    await page.locator('#artifacts').getByRole('link', { name: 'MLmodel' }).click();
+    await expect.poll(() => page.locator('#artifact-preview pre').textContent()).toContain('loader_module: mlflow.pytorch');
+    // htmx swapped the fragments: the page was never reloaded.
+    expect(await page.evaluate(`document.body.dataset.loadedOnce`)).toBe('yes');
+    await shot('artifacts.png');
+  });
+
+  it('compares two runs: params side by side and one chart with a line per run', async () => {
+    await loggedRun(experimentId, 'resnet-101', 2, '0.0005');
+    await page.goto(url(`/experiments/${experimentId}`));
+    for (const name of ['resnet-50', 'resnet-101']) await page.getByLabel(`Compare ${name}`).check();
+    await Promise.all([page.waitForURL((target) => target.pathname.endsWith('/compare')), page.getByRole('button', { name: 'Compare' }).click()]);
+    expect(new URL(page.url()).searchParams.getAll('runs')).toHaveLength(2);
+    await expect.poll(() => page.locator('[data-compare-chart] canvas').count()).toBe(1);
+    expect(await page.locator('tr.differs').first().textContent()).toContain('lr');
+    expect(await page.locator('[data-compare-chart] .u-legend').textContent()).toContain('resnet-101');
+    await page.selectOption('select[name="metric"]', 'loss');
+    await Promise.all([page.waitForURL((target) => target.searchParams.get('metric') === 'loss'), page.getByRole('button', { name: 'Show' }).click()]);
+    await expect.poll(() => page.locator('[data-compare-chart] canvas').count()).toBe(1);
+    await shot('compare.png');
+  });
+
+  it('lists registered models, opens one with its lineage, and sets an alias through the form', async () => {
+    const { experiment_id: experimentId } = await mlflow('/experiments/create', { name: 'fraud-training' });
+    const { run } = await mlflow('/runs/create', { experiment_id: experimentId, run_name: 'gentle-lamb', start_time: Date.now() });
+    const runId = run.info.run_id;
+    await mlflow('/registered-models/create', { name: 'fraud-detector', description: 'Scores card payments in real time' });
+    await mlflow('/registered-models/create', { name: 'churn-predictor', description: 'Monthly churn risk per account' });
+    for (let version = 0; version < 3; version++) {
+      await mlflow('/model-versions/create', { name: 'fraud-detector', source: `runs:/${runId}/model`, run_id: runId });
+    }
+    await mlflow('/model-versions/transition-stage', { name: 'fraud-detector', version: '2', stage: 'Production' });
+    await mlflow('/registered-models/alias', { name: 'fraud-detector', alias: 'prod', version: '2' });
+
+    await page.goto(url('/models'));
+    const filter = page.getByLabel('Name');
+    await filter.fill('FRAUD');
+    await filter.press('Enter');
+    await expect.poll(() => new URL(page.url()).searchParams.get('filter')).toBe('FRAUD');
+    await expect.poll(() => page.locator('#model-list tbody tr').count()).toBe(1);
+    await filter.fill('');
+    await filter.press('Enter');
+    await expect.poll(() => page.locator('#model-list tbody tr').count()).toBe(2);
+    await shot('models.png');
+
+    await page.getByRole('link', { name: 'fraud-detector' }).click();
+    expect(new URL(page.url()).pathname).toBe('/models/fraud-detector');
+    await expect.poll(() => page.locator('#versions tbody tr').first().textContent()).toContain('v3');
+    expect(await page.locator('#versions a[href="/runs/' + runId + '"]').count()).toBe(3);
+
+    // A reserved name is refused into the flash area; a good one appears in the aliases and versions tables.
+    await page.fill('#aliases input[name="alias"]', 'latest');
+    await page.getByRole('button', { name: 'Set alias' }).click();
+    await expect.poll(() => page.locator('#flash .flash.error').textContent()).toContain('reserved');
+    await page.fill('#aliases input[name="alias"]', 'challenger');
+    await page.selectOption('#aliases select[name="version"]', '3');
+    await page.getByRole('button', { name: 'Set alias' }).click();
+    await expect.poll(() => page.locator('#aliases tbody tr', { hasText: '@challenger' }).textContent()).toContain('v3');
+    await expect.poll(() => page.locator('#flash').textContent()).toBe('');
+    expect(await page.locator('#versions tbody tr', { hasText: '@challenger' }).locator('strong').textContent()).toBe('v3');
+    expect(await page.inputValue('#aliases input[name="alias"]')).toBe('');
+    await shot('model.png');
+  });
+
   it('met no script errors, CSP violations or failed requests on the way', () => {
     expect(pageErrors).toEqual([]);
-    expect(failedResponses).toEqual(['401 POST /login', '409 POST /admin/users', '400 GET /experiments/1']);
+    expect(failedResponses).toEqual(['401 POST /login', '409 POST /admin/users', '400 GET /experiments/1', '400 POST /models/fraud-detector/aliases']);
   });
 });
 

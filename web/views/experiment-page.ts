@@ -46,6 +46,7 @@ export function runTable(table: RunTable): Html {
     ${runs.length
       ? html`<div class="table-scroll"><table>
           <thead><tr>
+            <th></th>
             ${sortHeader(table, 'Run', 'attributes.run_name')}
             ${sortHeader(table, 'Status', 'attributes.status')}
             ${sortHeader(table, 'Started', 'attributes.start_time')}
@@ -59,6 +60,7 @@ export function runTable(table: RunTable): Html {
             const metrics = new Map(run.data.metrics?.map((metric) => [metric.key, metric.value]));
             const params = new Map(run.data.params?.map((param) => [param.key, param.value]));
             return html`<tr>
+              <td><input type="checkbox" name="runs" value="${run.info.run_id}" form="compare" aria-label="Compare ${run.info.run_name}"></td>
               <td><a href="/runs/${run.info.run_id}"><strong>${run.info.run_name}</strong></a></td>
               <td>${statusBadge(run.info.status)}</td>
               <td>${formatTime(run.info.start_time)}</td>
@@ -91,6 +93,11 @@ export function experimentPage(props: LayoutProps & { experiment: { id: string; 
         <button class="primary" type="submit">Search</button>
       </form>
     </div>
-    <div class="panel">${runTable(table)}</div>`,
+    <div class="panel">
+      <form id="compare" class="inline compare-form" method="get" action="${action}/compare">
+        <button type="submit">Compare</button> <span class="muted">the runs ticked below, two to ten</span>
+      </form>
+      ${runTable(table)}
+    </div>`,
   );
 }

@@ -15,7 +15,7 @@ export interface Viewer {
   csrfToken: string;
 }
 
-export type Section = 'overview' | 'projects' | 'experiments' | 'settings' | 'admin';
+export type Section = 'overview' | 'projects' | 'experiments' | 'models' | 'settings' | 'admin';
 
 export interface LayoutProps {
   title: string;
@@ -33,9 +33,10 @@ const AREAS: Array<{ key: Section; label: string; href: string; admin?: boolean 
   { key: 'overview', label: 'Overview', href: '/' },
   { key: 'projects', label: 'Projects', href: '/projects' },
   { key: 'experiments', label: 'Experiments', href: '/experiments' },
+  { key: 'models', label: 'Models', href: '/models' },
 ];
 /** Areas of the appliance that arrive with later releases, shown so the shape of the product is visible. */
-const COMING = ['Jobs', 'Models', 'Deployments', 'GPUs'];
+const COMING = ['Jobs', 'Deployments', 'GPUs'];
 
 function head(title: string, assets: AssetUrls, extras: Pick<LayoutProps, 'styles' | 'scripts'> = {}): Html {
   return html`<meta charset="utf-8">

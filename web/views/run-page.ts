@@ -1,11 +1,20 @@
 import type { RunJson } from '../../src/tracking/run-json.ts';
 import { layout, type LayoutProps } from './layout.ts';
+import { artifactBrowser, type ArtifactListing, type ArtifactPreview } from './artifact-browser.ts';
 import { formatTime, html, type Html } from './html.ts';
 import { formatDuration, formatMetric, keyValueTable, statusBadge } from './run-format.ts';
 
 const MAX_CHARTS = 8;
 
-export function runPage(props: LayoutProps & { run: RunJson; experimentName: string; now: number }): Html {
+export interface RunPageProps extends LayoutProps {
+  run: RunJson;
+  experimentName: string;
+  now: number;
+  artifacts: ArtifactListing;
+  preview?: ArtifactPreview | undefined;
+}
+
+export function runPage(props: RunPageProps): Html {
   const { info, data } = props.run;
   const metrics = data.metrics ?? [];
   return layout(
@@ -41,6 +50,7 @@ export function runPage(props: LayoutProps & { run: RunJson; experimentName: str
             )}
           </div>
         </div>`
-      : ''}`,
+      : ''}
+    <div class="panel"><h2>Artifacts</h2>${artifactBrowser(props.artifacts, props.preview)}</div>`,
   );
 }

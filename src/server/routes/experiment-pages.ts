@@ -5,7 +5,6 @@ import { createPageToken, parsePageToken } from '../../lib/page-token.ts';
 import type { RunJson } from '../../tracking/run-json.ts';
 import { experimentPage, runTable, type RunTable } from '../../../web/views/experiment-page.ts';
 import { experimentsPage } from '../../../web/views/experiments-page.ts';
-import { runPage } from '../../../web/views/run-page.ts';
 import { principalOf, type AppContext, type AppEnv } from '../context.ts';
 import type { Assets } from '../assets.ts';
 import { fragmentOrPage, pageProps } from '../page-props.ts';
@@ -18,7 +17,7 @@ function columnKeys(runs: RunJson[], pick: (run: RunJson) => Array<{ key: string
   return [...new Set(runs.flatMap((run) => (pick(run) ?? []).map(({ key }) => key)))].sort().slice(0, MAX_COLUMNS);
 }
 
-/** Experiments, their runs and single runs, read through the MLflow API so the same roles and searches apply. */
+/** Experiments and their runs, read through the MLflow API so the same roles and searches apply. */
 export function experimentPages(app: App, assets: Assets) {
   const routes = new Hono<AppEnv>();
   const { experiments, runs } = app.tracking;
@@ -80,22 +79,6 @@ export function experimentPages(app: App, assets: Assets) {
           experiment: { id: experiment.experiment_id, name: experiment.name, project: projectNames(caller.user)(experiment.experiment_id) },
           table,
         }),
-    );
-  });
-
-  routes.get('/runs/:id', (c) => {
-    const caller = callerOf(c);
-    const { run } = runs.get(caller, { run_id: c.req.param('id') }, { outputs: false });
-    const { experiment } = experiments.get(caller, { experiment_id: run.info.experiment_id });
-    return c.html(
-      runPage({
-        ...pageProps(c, assets, 'experiments', run.info.run_name),
-        styles: [assets.url('uplot.min.css')],
-        scripts: [assets.url('uplot.min.js'), assets.url('charts.js')],
-        run,
-        experimentName: experiment.name,
-        now: app.now(),
-      }),
     );
   });
 
