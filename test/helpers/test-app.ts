@@ -18,6 +18,8 @@ export interface TestApp {
   /** A request through the in-process router, as from a client on 127.0.0.1. */
   request(path: string, init?: RequestInit): Promise<Response>;
   basic(user: { username: string; password: string }): string;
+  /** A GET as `user` (HTTP Basic), read to the end. */
+  get(path: string, user: { username: string; password: string }, headers?: Record<string, string>): Promise<{ status: number; text: string; headers: Headers }>;
   /** Signs in through the login form; returns the cookie and CSRF token a browser would hold. */
   signIn(user: { username: string; password: string }): Promise<{ cookie: string; csrf: string }>;
   clock: { now: number; advance(ms: number): void };
@@ -42,6 +44,8 @@ export async function createTestApp(overrides: ConfigInput = {}): Promise<TestAp
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  const basic = ({ username, password }: { username: string; password: string }) =>
+    `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   const request = (path: string, init: RequestInit = {}) =>
     Promise.resolve(http.request(`http://127.0.0.1:8700${path}`, init));
 
@@ -50,7 +54,11 @@ export async function createTestApp(overrides: ConfigInput = {}): Promise<TestAp
     http,
     request,
     clock,
-    basic: ({ username, password }) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+    basic,
+    async get(path, user, headers = {}) {
+      const response = await request(path, { headers: { Authorization: basic(user), ...headers } });
+      return { status: response.status, text: await response.text(), headers: response.headers };
+    },
     async signIn({ username, password }) {
       const response = await request('/login', {
         method: 'POST',

@@ -11,10 +11,7 @@ let otherRunId: string;
 let secretExperimentId: string;
 let secretRunId: string;
 
-const page = async (path: string) => {
-  const response = await t.request(path, { headers: { Authorization: t.basic(viewer) } });
-  return { status: response.status, text: await response.text() };
-};
+const page = (path: string) => t.get(path, viewer);
 const compareUrl = (ids: string[], metric?: string, experiment = experimentId) => {
   const query = new URLSearchParams(ids.map((id): [string, string] => ['runs', id]));
   if (metric !== undefined) query.set('metric', metric);

@@ -14,10 +14,7 @@ let secretRunId: string;
 const RUNS = 120;
 const POINTS = 1_000_000;
 
-const page = async (path: string, user = viewer, headers: Record<string, string> = {}) => {
-  const response = await t.request(path, { headers: { Authorization: t.basic(user), ...headers } });
-  return { status: response.status, text: await response.text(), headers: response.headers };
-};
+const page = (path: string, user = viewer, headers: Record<string, string> = {}) => t.get(path, user, headers);
 const runLinks = (text: string) => [...text.matchAll(/href="\/runs\/([0-9a-f]{32})"/g)].map((match) => match[1]);
 
 /** A million points of `loss` in one statement: a falling sine, one NaN and one spike that downsampling must keep. */

@@ -11,10 +11,7 @@ let experimentId: string;
 
 const BULK_MODELS = 55;
 
-const page = async (path: string, user = viewer, headers: Record<string, string> = {}) => {
-  const response = await t.request(path, { headers: { Authorization: t.basic(user), ...headers } });
-  return { status: response.status, text: await response.text(), headers: response.headers };
-};
+const page = (path: string, user = viewer, headers: Record<string, string> = {}) => t.get(path, user, headers);
 const modelLinks = (text: string) => [...text.matchAll(/href="\/models\/([^"?]+)"/g)].map((match) => decodeURIComponent(match[1]!));
 
 /** A form post as the browser sends it: session cookie, the CSRF field, and htmx's header unless told otherwise. */
