@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../db/connection.ts';
 import type { Audit } from '../audit/audit.ts';
-import { conflict, forbidden, notFound } from '../lib/errors.ts';
+import { conflict, forbidden, notFound, resourceDoesNotExist } from '../lib/errors.ts';
 import { findUserByName, type UserRecord } from './user-queries.ts';
 import {
   deleteMember,
@@ -21,6 +21,8 @@ export type { ProjectRecord, Role };
 
 export const ROLES = ['viewer', 'editor', 'admin'] as const satisfies readonly Role[];
 export const DEFAULT_PROJECT = 'default';
+/** The tag that names the project a new experiment or registered model goes into. */
+export const PROJECT_TAG = 'trainyard.project';
 
 export const projectNameSchema = z
   .string()
@@ -46,8 +48,16 @@ export interface Projects {
   roleOf(user: UserRecord, project: ProjectRecord): Role | undefined;
   /** The project, if the user holds at least `needed` in it; 404 when they may not even see it. */
   authorize(user: UserRecord, name: string, needed: Role): { project: ProjectRecord; role: Role };
-  /** The same for a project known by id, as things that belong to a project store it. */
-  authorizeId(user: UserRecord, id: number, needed: Role): { project: ProjectRecord; role: Role };
+  /**
+   * The same for a project known by id, as things that belong to a project store it. A thing inside a project
+   * passes `missing`, so that a project the user may not see answers as that thing not existing.
+   */
+  authorizeId(user: UserRecord, id: number, needed: Role, missing?: () => Error): { project: ProjectRecord; role: Role };
+  canSee(user: UserRecord, id: number): boolean;
+  /** The ids of the projects the user sees; undefined for site admins, who see all. */
+  visibleIds(user: UserRecord): number[] | undefined;
+  /** Where a new experiment or model goes: the project its `trainyard.project` tag names, else the default one. */
+  placeNew(user: UserRecord, named: string | undefined): ProjectRecord;
   members(project: ProjectRecord): Array<{ username: string; displayName: string; role: Role }>;
   setMember(project: ProjectRecord, username: string, role: Role, by: Actor): void;
   removeMember(project: ProjectRecord, username: string, by: Actor): void;
@@ -65,9 +75,9 @@ export function createProjects(deps: { db: Db; audit: Audit; now: () => number }
   const roleOf = (user: UserRecord, project: ProjectRecord): Role | undefined =>
     user.isAdmin ? 'admin' : findRole(db, project.id, user.id);
 
-  const authorizeIn = (user: UserRecord, project: ProjectRecord | undefined, needed: Role, missing: string) => {
+  const authorizeIn = (user: UserRecord, project: ProjectRecord | undefined, needed: Role, missing: () => Error) => {
     const role = project && roleOf(user, project);
-    if (!project || !role) throw notFound(missing);
+    if (!project || !role) throw missing();
     if (!roleAtLeast(role, needed)) throw forbidden(`this needs the ${needed} role in project "${project.name}"; you are ${role}`);
     return { project, role };
   };
@@ -78,13 +88,12 @@ export function createProjects(deps: { db: Db; audit: Audit; now: () => number }
     return user;
   };
 
+  const ensureDefault = () =>
+    findProjectByName(db, DEFAULT_PROJECT) ??
+    insertProject(db, { name: DEFAULT_PROJECT, description: 'The project everyone starts in.', createdAt: deps.now() });
+
   return {
-    ensureDefault() {
-      return (
-        findProjectByName(db, DEFAULT_PROJECT) ??
-        insertProject(db, { name: DEFAULT_PROJECT, description: 'The project everyone starts in.', createdAt: deps.now() })
-      );
-    },
+    ensureDefault,
     create(input, by) {
       const { name, description } = newProjectSchema.parse(input);
       if (findProjectByName(db, name)) throw conflict(`project "${name}" already exists`);
@@ -99,10 +108,21 @@ export function createProjects(deps: { db: Db; audit: Audit; now: () => number }
     },
     roleOf,
     authorize(user, name, needed) {
-      return authorizeIn(user, findProjectByName(db, name), needed, `project "${name}" does not exist`);
+      return authorizeIn(user, findProjectByName(db, name), needed, () => notFound(`project "${name}" does not exist`));
     },
-    authorizeId(user, id, needed) {
-      return authorizeIn(user, findProjectById(db, id), needed, `project ${id} does not exist`);
+    authorizeId(user, id, needed, missing = () => notFound(`project ${id} does not exist`)) {
+      return authorizeIn(user, findProjectById(db, id), needed, missing);
+    },
+    canSee(user, id) {
+      const project = findProjectById(db, id);
+      return project !== undefined && roleOf(user, project) !== undefined;
+    },
+    visibleIds(user) {
+      return user.isAdmin ? undefined : listProjectsOfUser(db, user.id).map(({ project }) => project.id);
+    },
+    placeNew(user, named = DEFAULT_PROJECT) {
+      if (named === DEFAULT_PROJECT) ensureDefault();
+      return authorizeIn(user, findProjectByName(db, named), 'editor', () => resourceDoesNotExist(`project "${named}" does not exist`)).project;
     },
     members(project) {
       return listMembers(db, project.id);

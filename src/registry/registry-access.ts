@@ -1,8 +1,8 @@
 import type { Audit } from '../audit/audit.ts';
-import { DEFAULT_PROJECT, type ProjectRecord, type Projects, type Role } from '../auth/projects.ts';
+import { PROJECT_TAG, type ProjectRecord, type Projects, type Role } from '../auth/projects.ts';
 import type { UserRecord } from '../auth/user-queries.ts';
 import type { Db } from '../db/connection.ts';
-import { HttpError, resourceDoesNotExist } from '../lib/errors.ts';
+import { resourceDoesNotExist, type HttpError } from '../lib/errors.ts';
 import type { Caller } from '../tracking/access.ts';
 import { findModelVersion } from './model-version-queries.ts';
 import { findRegisteredModel, type RegisteredModelRecord } from './registered-model-queries.ts';
@@ -18,39 +18,17 @@ export interface RegistryDeps {
 /** Who asks, as the tracking domain names them: the user whose roles decide, and where from. */
 export type { Caller };
 
-export const PROJECT_TAG = 'trainyard.project';
-
 export const modelNotFound = (name: string) => resourceDoesNotExist(`Registered Model with name=${name} not found`);
 export const versionNotFound = (name: string, version: number | string) =>
   resourceDoesNotExist(`Model Version (name=${name}, version=${version}) not found`);
 
 export type RegistryAccess = ReturnType<typeof createRegistryAccess>;
 
-/** Projects answer 404 in their own words for what the caller may not see; the registry answers in MLflow's. */
-function orMissing<T>(work: () => T, missing: () => HttpError): T {
-  try {
-    return work();
-  } catch (error) {
-    if (error instanceof HttpError && error.status === 404) throw missing();
-    throw error;
-  }
-}
-
 /** Finding registered models and versions by name, through the caller's role in their project. */
 export function createRegistryAccess({ db, projects }: RegistryDeps) {
   /** The project when the user holds `role` there; `missing` when they may not even see it. */
   const authorize = (user: UserRecord, projectId: number, role: Role, missing: () => HttpError): ProjectRecord =>
-    orMissing(() => projects.authorizeId(user, projectId, role).project, missing);
-
-  const canSee = (user: UserRecord, projectId: number): boolean => {
-    try {
-      projects.authorizeId(user, projectId, 'viewer');
-      return true;
-    } catch (error) {
-      if (error instanceof HttpError && error.status === 404) return false;
-      throw error;
-    }
-  };
+    projects.authorizeId(user, projectId, role, missing).project;
 
   const model = (caller: Caller, name: string | undefined, role: Role): { model: RegisteredModelRecord; project: ProjectRecord } => {
     const valid = validateModelName(name);
@@ -68,18 +46,14 @@ export function createRegistryAccess({ db, projects }: RegistryDeps) {
   };
 
   /** A new model goes into the project its `trainyard.project` tag names, else the default one. */
-  const projectForNewModel = (user: UserRecord, tags: Tag[]): ProjectRecord => {
-    const named = tags.find(({ key }) => key === PROJECT_TAG)?.value ?? DEFAULT_PROJECT;
-    if (named === DEFAULT_PROJECT) projects.ensureDefault();
-    return orMissing(
-      () => projects.authorize(user, named, 'editor').project,
-      () => resourceDoesNotExist(`project "${named}" does not exist`),
-    );
+  const projectForNewModel = (user: UserRecord, tags: Tag[]): ProjectRecord =>
+    projects.placeNew(user, tags.find(({ key }) => key === PROJECT_TAG)?.value);
+
+  return {
+    canSee: (user: UserRecord, projectId: number) => projects.canSee(user, projectId),
+    model,
+    version,
+    projectForNewModel,
+    visibleProjectIds: (user: UserRecord) => projects.visibleIds(user),
   };
-
-  /** undefined for site admins, who see every project. */
-  const visibleProjectIds = (user: UserRecord): number[] | undefined =>
-    user.isAdmin ? undefined : projects.listFor(user).map(({ project }) => project.id);
-
-  return { canSee, model, version, projectForNewModel, visibleProjectIds };
 }

@@ -4,7 +4,8 @@ import type { UserRecord } from '../auth/user-queries.ts';
 import type { Db } from '../db/connection.ts';
 import { invalidParameterValue, resourceAlreadyExists, resourceDoesNotExist } from '../lib/errors.ts';
 import { parseOrderBy, parseSearchFilter } from '../lib/search-filter.ts';
-import { PROJECT_TAG, type Caller, type TrackingAccess } from './access.ts';
+import { PROJECT_TAG } from '../auth/projects.ts';
+import type { Caller, TrackingAccess } from './access.ts';
 import {
   deleteExperimentTag,
   findExperimentById,
