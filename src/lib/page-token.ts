@@ -21,3 +21,14 @@ export function parsePageToken(token: string | undefined): number {
   }
   return offset;
 }
+
+/** The next page's token when a search, having read one row past `maxResults`, found more; else undefined. */
+export function nextPageToken(found: number, offset: number, maxResults: number): string | undefined {
+  return found > maxResults ? createPageToken(offset + maxResults) : undefined;
+}
+
+/** For a pager: the token of the page before (`''` for the first page), undefined when on the first page. */
+export function previousPageToken(offset: number, pageSize: number): string | undefined {
+  if (offset <= 0) return undefined;
+  return offset <= pageSize ? '' : createPageToken(offset - pageSize);
+}

@@ -1,5 +1,5 @@
 import { invalidParameterValue } from '../lib/errors.ts';
-import { createPageToken } from '../lib/page-token.ts';
+import { nextPageToken } from '../lib/page-token.ts';
 import { recordVersionOnLoggedModel } from './logged-model-link.ts';
 import { resolveSource, type SourceContext, type VersionReference } from './model-source.ts';
 import {
@@ -138,7 +138,8 @@ export function modelVersionOperations({ db, now }: RegistryDeps, access: Regist
       const spec = parseVersionSearch(input);
       const rows = searchModelVersions(db, access.visibleProjectIds(caller.user), spec);
       const versions = describeVersions(db, rows.slice(0, spec.maxResults));
-      return rows.length > spec.maxResults ? { versions, nextPageToken: createPageToken(spec.offset + spec.maxResults) } : { versions };
+      const next = nextPageToken(rows.length, spec.offset, spec.maxResults);
+      return next ? { versions, nextPageToken: next } : { versions };
     },
 
     setModelVersionTag(caller, input) {

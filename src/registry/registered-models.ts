@@ -1,5 +1,5 @@
 import { invalidParameterValue, resourceAlreadyExists } from '../lib/errors.ts';
-import { createPageToken } from '../lib/page-token.ts';
+import { nextPageToken } from '../lib/page-token.ts';
 import { findModelVersion, touchVersionsOf } from './model-version-queries.ts';
 import {
   deleteAlias,
@@ -101,7 +101,8 @@ export function registeredModelOperations({ db, now, audit }: RegistryDeps, acce
       const spec = parseModelSearch(input);
       const rows = searchRegisteredModels(db, access.visibleProjectIds(caller.user), spec);
       const models = describeModels(db, rows.slice(0, spec.maxResults));
-      return rows.length > spec.maxResults ? { models, nextPageToken: createPageToken(spec.offset + spec.maxResults) } : { models };
+      const next = nextPageToken(rows.length, spec.offset, spec.maxResults);
+      return next ? { models, nextPageToken: next } : { models };
     },
 
     setRegisteredModelTag(caller, input) {

@@ -20,7 +20,7 @@ import {
 } from './experiment-queries.ts';
 import { searchExperimentRows } from './experiment-search-queries.ts';
 import { entry, entryText, integer, list, text, texts, type Message } from './message-fields.ts';
-import { createPageToken, parsePageToken } from '../lib/page-token.ts';
+import { nextPageToken, parsePageToken } from '../lib/page-token.ts';
 import { markExperimentRunsDeleted, restoreExperimentRuns } from './run-queries.ts';
 import { lifecycleStages } from './search-conditions.ts';
 import { checkLength, checkName, LIMITS } from './validation.ts';
@@ -178,9 +178,10 @@ export function createExperiments(deps: { db: Db; now: () => number; access: Tra
       });
       const page = rows.slice(0, maxResults);
       const tags = listExperimentTags(db, page.map(({ id }) => id));
+      const next = nextPageToken(rows.length, offset, maxResults);
       return {
         ...(page.length > 0 && { experiments: page.map((experiment) => toJson(experiment, tags.get(experiment.id))) }),
-        ...(rows.length > maxResults && { next_page_token: createPageToken(offset + maxResults) }),
+        ...(next && { next_page_token: next }),
       };
     },
 

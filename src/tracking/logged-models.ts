@@ -22,7 +22,7 @@ import {
 } from './logged-model-queries.ts';
 import { planModelSearch } from './logged-model-search.ts';
 import { entry, entryText, invalidValue, list, missingValue, text, type Message } from './message-fields.ts';
-import { createPageToken } from '../lib/page-token.ts';
+import { nextPageToken } from '../lib/page-token.ts';
 import { randomRunName } from './run-names.ts';
 import { checkLength, LIMITS } from './validation.ts';
 
@@ -200,7 +200,8 @@ export function createLoggedModels(deps: { db: Db; now: () => number; projects: 
       const page = ids.slice(0, plan.limit);
       const records = new Map(findLoggedModels(db, page).map((record) => [record.modelId, record]));
       const models = hydrate(page.map((id) => records.get(id)!));
-      return ids.length > plan.limit ? { models, nextPageToken: createPageToken(plan.offset + plan.limit) } : { models };
+      const next = nextPageToken(ids.length, plan.offset, plan.limit);
+      return next ? { models, nextPageToken: next } : { models };
     },
   };
 }

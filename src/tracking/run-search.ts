@@ -5,7 +5,7 @@ import type { Caller, TrackingAccess } from './access.ts';
 import { filterExperimentIds } from './experiment-queries.ts';
 import { parseExperimentId } from './experiments.ts';
 import { integer, text, texts, type Message } from './message-fields.ts';
-import { createPageToken, parsePageToken } from '../lib/page-token.ts';
+import { nextPageToken, parsePageToken } from '../lib/page-token.ts';
 import type { RunDataReader } from './run-data-queries.ts';
 import { runJson, type RunJson } from './run-json.ts';
 import type { RunSearchQueries } from './run-search-queries.ts';
@@ -42,9 +42,10 @@ export function createRunSearch(deps: { db: Db; access: TrackingAccess; readRunD
     });
     const page = rows.slice(0, maxResults);
     const data = readRunData(page.map(({ runUuid }) => runUuid), false);
+    const next = nextPageToken(rows.length, offset, maxResults);
     return {
       ...(page.length > 0 && { runs: page.map((run) => runJson(run, data.get(run.runUuid)!, false)) }),
-      ...(rows.length > maxResults && { next_page_token: createPageToken(offset + maxResults) }),
+      ...(next && { next_page_token: next }),
     };
   };
 }

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { App } from '../../app.ts';
 import type { UserRecord } from '../../auth/user-queries.ts';
-import { createPageToken, parsePageToken } from '../../lib/page-token.ts';
+import { parsePageToken, previousPageToken } from '../../lib/page-token.ts';
 import type { RunJson } from '../../tracking/run-json.ts';
 import { experimentPage, runTable, type RunTable } from '../../../web/views/experiment-page.ts';
 import { experimentsPage } from '../../../web/views/experiments-page.ts';
@@ -66,7 +66,7 @@ export function experimentPages(app: App, assets: Assets) {
       runs: page,
       metricKeys: columnKeys(page, (run) => run.data.metrics),
       paramKeys: columnKeys(page, (run) => run.data.params),
-      previous: offset > 0 ? (offset <= PAGE_SIZE ? '' : createPageToken(offset - PAGE_SIZE)) : undefined,
+      previous: previousPageToken(offset, PAGE_SIZE),
       next: found.next_page_token,
       now: app.now(),
     };

@@ -3,7 +3,7 @@ import type { App } from '../../app.ts';
 import { roleAtLeast } from '../../auth/projects.ts';
 import type { UserRecord } from '../../auth/user-queries.ts';
 import { HttpError } from '../../lib/errors.ts';
-import { createPageToken, parsePageToken } from '../../lib/page-token.ts';
+import { parsePageToken, previousPageToken } from '../../lib/page-token.ts';
 import type { Caller } from '../../registry/registry.ts';
 import { modelBody, modelPage, type Lineage, type ModelBody } from '../../../web/views/model-page.ts';
 import { modelTable, modelsPage, type ModelTable } from '../../../web/views/models-page.ts';
@@ -116,7 +116,7 @@ export function modelPages(app: App, assets: Assets) {
         lastUpdated: model.lastUpdatedTimestamp,
         description: model.description,
       })),
-      previous: offset > 0 ? (offset <= PAGE_SIZE ? '' : createPageToken(offset - PAGE_SIZE)) : undefined,
+      previous: previousPageToken(offset, PAGE_SIZE),
       next: found.nextPageToken,
     };
     return fragmentOrPage(
