@@ -13,8 +13,11 @@ export function findUserByName(db: Db, username: string): UserRecord | undefined
   return db.select().from(users).where(eq(users.username, username)).get();
 }
 
-export function findUserById(db: Db, id: number): UserRecord | undefined {
-  return db.select().from(users).where(eq(users.id, id)).get();
+/** Every request authenticated by a cached password looks its user up by id: a query built once, on first use. */
+export function prepareUserById(db: Db): (id: number) => UserRecord | undefined {
+  const build = () => db.select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare();
+  let statement: ReturnType<typeof build> | undefined;
+  return (id) => (statement ??= build()).get({ id });
 }
 
 export function listUsers(db: Db): UserRecord[] {

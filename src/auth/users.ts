@@ -6,10 +6,10 @@ import { hashPassword, randomSecret, sha256, verifyPassword } from '../lib/secre
 import type { Projects } from './projects.ts';
 import {
   countActiveAdmins,
-  findUserById,
   findUserByName,
   insertUser,
   listUsers,
+  prepareUserById,
   updateUserRecord,
   type UserRecord,
 } from './user-queries.ts';
@@ -83,6 +83,7 @@ export function createUsers(deps: {
   // HTTP Basic clients (the mlflow client) send the password with every request: remember recent successes.
   const verified = new Map<string, { userId: number; until: number }>();
   let dummyHash: string | undefined;
+  const findUserById = prepareUserById(db);
 
   const get = (username: string) => {
     const user = findUserByName(db, username);
@@ -129,7 +130,7 @@ export function createUsers(deps: {
       const hit = verified.get(key);
       const now = deps.now();
       if (hit && hit.until > now) {
-        const user = findUserById(db, hit.userId);
+        const user = findUserById(hit.userId);
         if (user && user.disabledAt === null) return user;
       }
       const user = findUserByName(db, username);
@@ -142,7 +143,7 @@ export function createUsers(deps: {
       return user;
     },
     get,
-    byId: (id) => findUserById(db, id),
+    byId: findUserById,
     list: () => listUsers(db),
     hasAdmin: () => countActiveAdmins(db) > 0,
   };
