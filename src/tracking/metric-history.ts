@@ -13,6 +13,8 @@ export interface MetricHistory {
    * `{metrics, next_page_token}`, written by the database (a history can be a million points).
    */
   history(caller: Caller, message: Message): string;
+  /** One metric of up to 100 runs, every point (capped at `max_results` in all), as MLflow's older charts ask. */
+  bulk(caller: Caller, message: Message): { metrics: Array<MetricJson & { run_id: string }> };
   /** One metric of up to 100 runs, sampled to at most `max_results` steps as MLflow's charts ask. */
   bulkInterval(caller: Caller, message: Message): { metrics?: Array<MetricJson & { run_id: string }> };
 }
@@ -20,6 +22,7 @@ export interface MetricHistory {
 const MAX_RUNS_PER_BULK = 100;
 const MAX_RESULTS_PER_RUN = 2500;
 const MAX_POINTS_PER_RUN = 25000;
+const MAX_BULK_POINTS = 25000;
 
 /**
  * MLflow's step sampling: `maxResults` evenly spaced steps of those logged within [start, end], the last one
@@ -58,6 +61,29 @@ export function createMetricHistory(deps: { lookup: RunLookup; statements: Metri
       const more = maxResults !== undefined && statements.hasPointAt(run.runUuid, key, offset + maxResults);
       const fields = [...(points && [`"metrics":[${points}]`]), ...(more ? [`"next_page_token":${JSON.stringify(createPageToken(offset + maxResults!))}`] : [])];
       return `{${fields.join(',')}}`;
+    },
+
+    bulk(caller, message) {
+      const runIds = texts(message, 'run_id');
+      if (runIds.length === 0) throw invalidParameterValue('GetMetricHistoryBulk request must specify at least one run_id.');
+      if (runIds.length > MAX_RUNS_PER_BULK) {
+        throw invalidParameterValue(
+          `GetMetricHistoryBulk request cannot specify more than ${MAX_RUNS_PER_BULK} run_ids. Received ${runIds.length} run_ids.`,
+        );
+      }
+      const key = text(message, 'metric_key');
+      if (key === undefined) throw invalidParameterValue('GetMetricHistoryBulk request must specify a metric_key.');
+      const maxResults = Math.min(integer(message, 'max_results') ?? MAX_BULK_POINTS, MAX_BULK_POINTS);
+      if (maxResults < 1) throw invalidParameterValue(`Invalid value ${maxResults} for parameter 'max_results' supplied: it must be at least 1`);
+      // MLflow answers runs in id order, each run's points by time, then step, then value.
+      const runs = [...new Set(runIds)].sort().map((runId) => lookup.find(caller.user, runId, 'viewer'));
+      const metrics = runs.flatMap((run) =>
+        statements
+          .atSteps(run.runUuid, key, statements.steps(run.runUuid, key), maxResults)
+          .sort(([valueA, timeA, stepA], [valueB, timeB, stepB]) => timeA - timeB || stepA - stepB || (valueA ?? 0) - (valueB ?? 0))
+          .map(([value, timestamp, step]) => ({ key, value: metricValueJson(value), timestamp, step, run_id: run.runUuid })),
+      );
+      return { metrics: metrics.slice(0, maxResults) };
     },
 
     bulkInterval(caller, message) {

@@ -101,3 +101,23 @@ export function restoreExperimentRuns(db: Db, experimentId: number, deletedSince
     .where(and(eq(runs.experimentId, experimentId), eq(runs.lifecycleStage, 'deleted'), gte(runs.deletedTime, deletedSince)))
     .run();
 }
+
+export interface DatasetSummaryRecord {
+  experimentId: number;
+  name: string;
+  digest: string;
+  context: string | null;
+}
+
+/** The distinct datasets the runs of these experiments used, with the context tag MLflow shows (e.g. `training`). */
+export function findDatasetSummaries(db: Db, experimentIds: number[], limit: number): DatasetSummaryRecord[] {
+  return db.$client
+    .prepare(
+      `SELECT DISTINCT r.experiment_id AS experimentId, i.name, i.digest,
+              (SELECT t.value ->> 'value' FROM json_each(i.tags) t WHERE t.value ->> 'key' = 'mlflow.data.context') AS context
+         FROM run_inputs i JOIN runs r ON r.run_uuid = i.run_uuid
+        WHERE r.experiment_id IN (SELECT value FROM json_each(?))
+        ORDER BY r.experiment_id, i.name, i.digest LIMIT ?`,
+    )
+    .all(JSON.stringify(experimentIds), limit) as DatasetSummaryRecord[];
+}

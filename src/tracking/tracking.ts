@@ -3,6 +3,7 @@ import type { Projects } from '../auth/projects.ts';
 import type { Db } from '../db/connection.ts';
 import type { Bus } from '../lib/bus.ts';
 import { createTrackingAccess, type Caller } from './access.ts';
+import { createDatasetSearch } from './dataset-search.ts';
 import { createExperiments, type Experiments } from './experiments.ts';
 import type { Message } from './message-fields.ts';
 import { createMetricHistory, type MetricHistory } from './metric-history.ts';
@@ -24,7 +25,7 @@ export type { Caller, Message };
  * caller's role in the project the experiment belongs to.
  */
 export interface Tracking {
-  experiments: Experiments;
+  experiments: Experiments & { searchDatasets: ReturnType<typeof createDatasetSearch> };
   runs: Runs & { search(caller: Caller, message: Message): RunSearchResult };
   metrics: MetricIngest & MetricHistory & { series: ReturnType<typeof createMetricSeries> };
 }
@@ -37,7 +38,7 @@ export function createTracking(deps: { db: Db; bus: Bus; now: () => number; proj
   const statements = createMetricStatements(db);
   const experiments = createExperiments({ db, now, access, audit });
   return {
-    experiments,
+    experiments: { ...experiments, searchDatasets: createDatasetSearch({ db, experiments }) },
     runs: {
       ...createRuns({ db, now, audit, experiments, lookup, readRunData }),
       search: createRunSearch({ db, access, readRunData, searchRunRows: createRunSearchQueries(db) }),

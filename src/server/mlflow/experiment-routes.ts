@@ -18,5 +18,6 @@ export function experimentRoutes(app: App) {
   routes.post('/experiments/restore', mlflowHandler((caller, message) => experiments.restore(caller, message)));
   routes.post('/experiments/set-experiment-tag', mlflowHandler((caller, message) => experiments.setTag(caller, message)));
   routes.post('/experiments/delete-experiment-tag', mlflowHandler((caller, message) => experiments.deleteTag(caller, message)));
+  routes.post('/experiments/search-datasets', mlflowHandler((caller, message) => experiments.searchDatasets(caller, message)));
   return routes;
 }

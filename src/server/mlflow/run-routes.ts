@@ -26,6 +26,7 @@ export function runRoutes(app: App) {
   routes.post('/runs/log-model', mlflowHandler((caller, message) => runs.logModel(caller, message)));
   routes.post('/runs/outputs', mlflowHandler((caller, message) => runs.logOutputs(caller, message)));
   routes.get('/metrics/get-history', async (c) => c.body(metrics.history(callerOf(c), await messageOf(c)), 200, { 'Content-Type': 'application/json' }));
+  routes.get('/metrics/get-history-bulk', mlflowHandler((caller, message) => metrics.bulk(caller, message)));
   routes.get('/metrics/get-history-bulk-interval', mlflowHandler((caller, message) => metrics.bulkInterval(caller, message)));
   return routes;
 }

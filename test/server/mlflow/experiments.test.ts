@@ -346,3 +346,35 @@ describe('projects and roles', () => {
     });
   });
 });
+
+describe('experiments/search-datasets', () => {
+  const logInput = (runId: string, name: string, digest: string, context?: string) =>
+    member.ok('POST', '/runs/log-inputs', {
+      run_id: runId,
+      datasets: [{ ...(context && { tags: [{ key: 'mlflow.data.context', value: context }] }), dataset: { name, digest, source_type: 'local', source: '{}' } }],
+    });
+
+  it('lists each distinct dataset the experiments runs used, with its context', async () => {
+    const first = await member.createExperiment('datasets-a');
+    const second = await member.createExperiment('datasets-b');
+    const [r1, r2, r3] = [await member.createRun(first), await member.createRun(first), await member.createRun(second)];
+    await logInput(r1!, 'train', 'd1', 'training');
+    await logInput(r2!, 'train', 'd1', 'training');
+    await logInput(r2!, 'holdout', 'd2');
+    await logInput(r3!, 'eval', 'd3', 'evaluation');
+    const { dataset_summaries } = await viewer.ok('POST', '/experiments/search-datasets', { experiment_ids: [first, second] });
+    expect(dataset_summaries).toEqual([
+      { experiment_id: first, name: 'holdout', digest: 'd2' },
+      { experiment_id: first, name: 'train', digest: 'd1', context: 'training' },
+      { experiment_id: second, name: 'eval', digest: 'd3', context: 'evaluation' },
+    ]);
+    expect(await member.ok('POST', '/experiments/search-datasets', { experiment_ids: ['0'] })).toEqual({});
+  });
+
+  it('refuses no experiments, more than 20, and experiments the caller cannot see', async () => {
+    expectError(await member.post('/experiments/search-datasets', {}), 400, 'INVALID_PARAMETER_VALUE', 'at least one experiment_id');
+    const many = Array.from({ length: 21 }, (_, i) => String(i));
+    expectError(await member.post('/experiments/search-datasets', { experiment_ids: many }), 400, 'INVALID_PARAMETER_VALUE', 'Received 21 experiment_ids');
+    expectError(await outsider.post('/experiments/search-datasets', { experiment_ids: ['0'] }), 404, 'RESOURCE_DOES_NOT_EXIST');
+  });
+});

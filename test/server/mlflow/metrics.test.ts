@@ -323,3 +323,50 @@ describe('metrics/get-history-bulk-interval', () => {
     expectError(await member.get('/metrics/get-history-bulk-interval', { run_ids: [a, 'nope'], metric_key: 'loss' }), 404, 'RESOURCE_DOES_NOT_EXIST');
   });
 });
+
+describe('metrics/get-history-bulk', () => {
+  let a: string;
+  let b: string;
+  beforeAll(async () => {
+    a = await newRun();
+    b = await newRun();
+    await member.ok('POST', '/runs/log-batch', { run_id: a, metrics: [point('acc', 0.5, 20, 1), point('acc', 0.7, 10, 2), point('acc', 'NaN', 30, 3)] });
+    await member.ok('POST', '/runs/log-batch', { run_id: b, metrics: [point('acc', 0.9, 5, 0), point('other', 1, 5, 0)] });
+  });
+
+  it('answers every point of each run, runs in id order, points by time then step', async () => {
+    const { metrics } = await member.ok('GET', '/metrics/get-history-bulk', { run_id: [b, a], metric_key: 'acc' });
+    const expected = [
+      ...[
+        { value: 0.7, timestamp: 10, step: 2, run_id: a },
+        { value: 0.5, timestamp: 20, step: 1, run_id: a },
+        { value: 'NaN', timestamp: 30, step: 3, run_id: a },
+      ],
+      { value: 0.9, timestamp: 5, step: 0, run_id: b },
+    ].map((metric) => ({ key: 'acc', ...metric }));
+    expect(metrics).toEqual(a < b ? expected : [...expected.slice(3), ...expected.slice(0, 3)]);
+  });
+
+  it('caps the answer at max_results points', async () => {
+    const { metrics } = await member.ok('GET', '/metrics/get-history-bulk', { run_id: [a], metric_key: 'acc', max_results: 2 });
+    expect(metrics.map(({ step }: { step: number }) => step)).toEqual([2, 1]);
+  });
+
+  it('answers an empty list for a metric no run logged', async () => {
+    expect(await member.ok('GET', '/metrics/get-history-bulk', { run_id: [a], metric_key: 'nothing' })).toEqual({ metrics: [] });
+  });
+
+  const bad: Array<[string, Record<string, string | number | string[]>, number, string]> = [
+    ['no run id', { metric_key: 'acc' }, 400, 'must specify at least one run_id'],
+    ['no metric key', { run_id: ['x'] }, 400, 'must specify a metric_key'],
+    ['101 runs', { run_id: Array.from({ length: 101 }, (_, i) => `r${i}`), metric_key: 'acc' }, 400, 'cannot specify more than 100 run_ids. Received 101 run_ids.'],
+    ['a zero max_results', { run_id: ['x'], metric_key: 'acc', max_results: 0 }, 400, "'max_results'"],
+    ['an unknown run', { run_id: ['nope'], metric_key: 'acc' }, 404, 'Run with id=nope not found'],
+  ];
+  for (const [name, query, status, message] of bad) {
+    it(`refuses ${name}`, async () => {
+      const code = status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : 'INVALID_PARAMETER_VALUE';
+      expectError(await member.get('/metrics/get-history-bulk', query), status, code, message);
+    });
+  }
+});
