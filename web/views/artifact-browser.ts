@@ -1,4 +1,5 @@
 import { html, type Html } from './html.ts';
+import { formatBytes } from '../../src/lib/byte-size.ts';
 
 export interface ArtifactListing {
   runId: string;
@@ -12,18 +13,6 @@ export type ArtifactPreview =
   | { path: string; kind: 'text'; text: string; size: number; shownBytes: number }
   | { path: string; kind: 'image'; size: number }
   | { path: string; kind: 'binary'; size: number };
-
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
-
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
-}
 
 const joinPath = (folder: string, name: string) => (folder ? `${folder}/${name}` : name);
 const artifactUrl = (runId: string, action: '' | '/preview' | '/raw', path: string) =>

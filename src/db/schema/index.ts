@@ -2,3 +2,4 @@ export * from './auth.ts';
 export * from './audit.ts';
 export * from './tracking.ts';
 export * from './registry.ts';
+export * from './scheduler.ts';

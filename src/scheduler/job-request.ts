@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { parseByteSize } from '../lib/byte-size.ts';
+import { parseDuration } from '../lib/duration.ts';
+
+/** Names the appliance sets itself in every job's environment; a submission may not override them. */
+export const RESERVED_ENV = /^(NVIDIA_|MLFLOW_|TRAINYARD_)/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A Docker image reference: [registry[:port]/]name[:tag][@digest], lowercase path components. */
+const IMAGE_REFERENCE = /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+export const MAX_GPUS_PER_JOB = 64;
+export const MAX_RETRIES = 10;
+export const MAX_PRIORITY = 100;
+
+const size = (what: string) =>
+  z.union([z.string(), z.number()]).transform((value, context) => {
+    const bytes = parseByteSize(value);
+    if (bytes === undefined) {
+      context.addIssue({ code: 'custom', message: `${what} must be a size like 20GB or 512MB, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+const duration = z.union([z.string(), z.number().int().positive()]).transform((value, context) => {
+  const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
+  if (ms === undefined) {
+    context.addIssue({ code: 'custom', message: `timeLimit must be a duration like 90s, 30m or 12h (or seconds), got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** A job as people submit it (API, CLI); sizes and durations are text (`20GB`, `2h`) or bytes and seconds. */
+export const jobSubmissionSchema = z
+  .strictObject({
+    project: z.string().min(1).default('default'),
+    name: z.string().trim().min(1).max(200).optional(),
+    image: z.string().max(512).regex(IMAGE_REFERENCE, 'image must be a Docker image reference like python:3.12 or registry.local/team/train:1'),
+    command: z.array(z.string().max(100_000), { error: 'command must be a list of arguments, like ["python", "train.py"]' }).min(1).max(4096),
+    env: z
+      .record(
+        z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _, not starting with a digit').refine((name) => !RESERVED_ENV.test(name), {
+          message: 'NVIDIA_*, MLFLOW_* and TRAINYARD_* are set by Trainyard',
+        }),
+        z.string().max(100_000),
+      )
+      .default({}),
+    gpus: z.number().int().min(0).max(MAX_GPUS_PER_JOB).default(0),
+    gpuMemory: size('gpuMemory').optional(),
+    cpus: z.number().positive().max(1024).optional(),
+    memory: size('memory').optional(),
+    priority: z.number().int().min(-MAX_PRIORITY).max(MAX_PRIORITY).default(0),
+    timeLimit: duration.optional(),
+    retries: z.number().int().min(0).max(MAX_RETRIES).default(0),
+    snapshotId: z.string().regex(/^[a-f0-9]{32}$/, 'snapshotId is the id an upload answered').optional(),
+  })
+  .refine((job) => !(job.gpus > 0 && job.gpuMemory !== undefined), {
+    message: 'ask for whole GPUs (gpus) or a slice of one GPU (gpuMemory), not both',
+    path: ['gpuMemory'],
+  });
+
+export type JobSubmission = z.output<typeof jobSubmissionSchema>;

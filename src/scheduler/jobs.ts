@@ -1,0 +1,140 @@
+import type { Audit } from '../audit/audit.ts';
+import type { Projects } from '../auth/projects.ts';
+import type { UserRecord } from '../auth/user-queries.ts';
+import type { Db } from '../db/connection.ts';
+import type { Bus } from '../lib/bus.ts';
+import { conflict, notFound } from '../lib/errors.ts';
+import type { JobSubmission } from './job-request.ts';
+import {
+  findJob,
+  insertJob,
+  insertJobEvent,
+  listJobEvents,
+  listJobs,
+  listJobsInStates,
+  moveJob,
+  updateJob,
+  type JobChanges,
+  type JobEventRecord,
+  type JobListFilter,
+  type JobRecord,
+} from './job-queries.ts';
+import { canMove, isFinished, type JobState } from './job-states.ts';
+
+export type { JobEventRecord, JobRecord, JobState };
+
+declare module '../lib/bus.ts' {
+  interface BusEvents {
+    /** A job changed state (or its waiting reason changed). */
+    'job.changed': { job: JobRecord; from: JobState | null };
+    /** Someone asked to cancel a job; the scheduler stops its container. */
+    'job.cancel-requested': { job: JobRecord };
+  }
+}
+
+export interface Jobs {
+  /** Queues a validated submission in a project where `user` is an editor. */
+  submit(user: UserRecord, submission: JobSubmission): JobRecord;
+  /** A job `user` may see (404 otherwise). */
+  get(user: UserRecord, id: number): JobRecord;
+  list(user: UserRecord, filter: Omit<JobListFilter, 'projectIds'> & { project?: string }): JobRecord[];
+  events(user: UserRecord, id: number): JobEventRecord[];
+  /**
+   * Cancels a queued job at once; a starting or running one is marked and left to the scheduler, which stops
+   * its container. A finished job cannot be cancelled (409).
+   */
+  cancel(user: UserRecord, id: number): JobRecord;
+  /** The scheduler's side: a state change, recorded with its time and reason; undefined if the job had moved on. */
+  move(id: number, from: JobState, to: JobState, reason: string, changes?: JobChanges): JobRecord | undefined;
+  /** The scheduler's side: fields that are not a state change (the waiting reason, the container id). */
+  update(id: number, changes: JobChanges): JobRecord | undefined;
+  inStates(states: JobState[]): JobRecord[];
+  byId(id: number): JobRecord | undefined;
+}
+
+export function createJobs(deps: { db: Db; now: () => number; bus: Bus; projects: Projects; audit: Audit }): Jobs {
+  const { db, now, bus, projects, audit } = deps;
+  const jobNotFound = (id: number) => notFound(`job ${id} does not exist`);
+
+  const get = (user: UserRecord, id: number, role: 'viewer' | 'editor' = 'viewer') => {
+    const job = findJob(db, id);
+    if (!job) throw jobNotFound(id);
+    projects.authorizeId(user, job.projectId, role, () => jobNotFound(id));
+    return job;
+  };
+
+  const move: Jobs['move'] = (id, from, to, reason, changes = {}) => {
+    if (!canMove(from, to)) throw new Error(`a job cannot move from ${from} to ${to}`);
+    const at = now();
+    const moved = db.transaction(() => {
+      const job = moveJob(db, id, from, to, { ...changes, reason });
+      if (job) insertJobEvent(db, { jobId: id, at, fromState: from, toState: to, reason });
+      return job;
+    });
+    if (moved) bus.publish('job.changed', { job: moved, from });
+    return moved;
+  };
+
+  return {
+    submit(user, submission) {
+      const { project } = projects.authorize(user, submission.project, 'editor');
+      const at = now();
+      const job = db.transaction(() => {
+        const created = insertJob(db, {
+          projectId: project.id,
+          userId: user.id,
+          name: submission.name ?? submission.command.join(' ').slice(0, 200),
+          image: submission.image,
+          command: submission.command,
+          env: submission.env,
+          gpus: submission.gpus,
+          gpuMemory: submission.gpuMemory ?? null,
+          cpus: submission.cpus ?? null,
+          memory: submission.memory ?? null,
+          priority: submission.priority,
+          timeLimitMs: submission.timeLimit ?? null,
+          maxRetries: submission.retries,
+          snapshotId: submission.snapshotId ?? null,
+          submittedAt: at,
+          reason: 'waiting to be placed',
+        });
+        insertJobEvent(db, { jobId: created.id, at, fromState: null, toState: 'queued', reason: 'submitted' });
+        return created;
+      });
+      audit.record({ actor: user.username, action: 'job.submit', target: String(job.id), detail: { project: project.name, image: job.image } });
+      bus.publish('job.changed', { job, from: null });
+      return job;
+    },
+
+    get: (user, id) => get(user, id),
+
+    list(user, { project, ...filter }) {
+      const visible = projects.visibleIds(user);
+      const projectIds = project === undefined ? visible : [projects.authorize(user, project, 'viewer').project.id];
+      return listJobs(db, { ...filter, ...(projectIds && { projectIds }) });
+    },
+
+    events: (user, id) => listJobEvents(db, get(user, id).id),
+
+    cancel(user, id) {
+      const job = get(user, id, 'editor');
+      if (isFinished(job.state)) throw conflict(`job ${id} has already finished (${job.state.replace('_', ' ')})`);
+      audit.record({ actor: user.username, action: 'job.cancel', target: String(id) });
+      if (job.state === 'queued') {
+        return move(id, 'queued', 'cancelled', `cancelled by ${user.username}`, { finishedAt: now() }) ?? get(user, id);
+      }
+      const marked = updateJob(db, id, { cancelRequestedAt: job.cancelRequestedAt ?? now() }) ?? job;
+      bus.publish('job.cancel-requested', { job: marked });
+      return marked;
+    },
+
+    move,
+    update: (id, changes) => {
+      const job = updateJob(db, id, changes);
+      if (job) bus.publish('job.changed', { job, from: job.state });
+      return job;
+    },
+    inStates: (states) => listJobsInStates(db, states),
+    byId: (id) => findJob(db, id),
+  };
+}
