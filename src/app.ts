@@ -14,8 +14,10 @@ import { createSessions, type Sessions } from './auth/sessions.ts';
 import { createTokens, type Tokens } from './auth/tokens.ts';
 import { createUsers, type Users } from './auth/users.ts';
 import { createArtifactStore, type ArtifactStore } from './artifacts/artifact-store.ts';
+import { createGpuInventory, type GpuInventory } from './gpu/gpu-inventory.ts';
 import { createRegistry, type Registry } from './registry/registry.ts';
 import { createDockerClient } from './runtime/docker-client.ts';
+import { createJobs, type Jobs } from './scheduler/jobs.ts';
 import { createTracking, type Tracking } from './tracking/tracking.ts';
 
 /** Everything the appliance is made of, built once and passed to whoever needs a part of it. */
@@ -36,6 +38,8 @@ export interface App {
   tracking: Tracking;
   artifacts: ArtifactStore;
   registry: Registry;
+  gpus: GpuInventory;
+  jobs: Jobs;
   close(): void;
 }
 
@@ -91,6 +95,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     tracking,
     artifacts,
     registry,
+    gpus: createGpuInventory(config.gpus, { log, now }),
+    jobs: createJobs({ db, now, bus, projects, audit }),
     close() {
       db.$client.close();
     },

@@ -17,6 +17,66 @@ const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
 
 const integer = z.coerce.number().int();
 
+/**
+ * GPU models a simulated inventory may name without their memory (`fake:4xH100`), with the power limit its
+ * samples use; any other model needs its memory in the name (`fake:2xMI300-192GB`).
+ */
+const KNOWN_GPU_MODELS: Readonly<Record<string, { memoryGb: number; powerLimitWatts: number }>> = {
+  H200: { memoryGb: 141, powerLimitWatts: 700 },
+  H100: { memoryGb: 80, powerLimitWatts: 700 },
+  A100: { memoryGb: 80, powerLimitWatts: 400 },
+  L40S: { memoryGb: 48, powerLimitWatts: 350 },
+  A6000: { memoryGb: 48, powerLimitWatts: 300 },
+  A5000: { memoryGb: 24, powerLimitWatts: 230 },
+  RTX4090: { memoryGb: 24, powerLimitWatts: 450 },
+  RTX3090: { memoryGb: 24, powerLimitWatts: 350 },
+  A10: { memoryGb: 24, powerLimitWatts: 150 },
+  L4: { memoryGb: 24, powerLimitWatts: 72 },
+  V100: { memoryGb: 32, powerLimitWatts: 300 },
+  T4: { memoryGb: 16, powerLimitWatts: 70 },
+};
+const UNKNOWN_MODEL_POWER_WATTS = 300;
+const MAX_SIMULATED_GPUS = 64;
+
+export type SimulatedGpuModel = { model: string; memoryGb: number; powerLimitWatts: number };
+export type GpuSource = { source: 'auto' } | { source: 'none' } | { source: 'simulated'; devices: SimulatedGpuModel[] };
+
+function parseSimulatedGroup(group: string): SimulatedGpuModel[] | string {
+  const match = /^(\d{1,3})x([A-Za-z0-9][A-Za-z0-9._-]{0,39}?)(?:-(\d{1,4})GB)?$/i.exec(group.trim());
+  if (!match) return `"${group}" is not <count>x<model> like 4xH100 or 2xA100-40GB`;
+  const [, count = '', model = '', memory] = match;
+  if (Number(count) < 1) return `"${group}" asks for no GPUs`;
+  const known = KNOWN_GPU_MODELS[model.toUpperCase()];
+  const memoryGb = memory === undefined ? known?.memoryGb : Number(memory);
+  if (memoryGb === undefined) {
+    return `unknown GPU model "${model}": use one of ${Object.keys(KNOWN_GPU_MODELS).join(', ')} or give its memory like ${model}-24GB`;
+  }
+  if (memoryGb < 1) return `"${group}" has no memory`;
+  const device = known
+    ? { model: model.toUpperCase(), memoryGb, powerLimitWatts: known.powerLimitWatts }
+    : { model, memoryGb, powerLimitWatts: UNKNOWN_MODEL_POWER_WATTS };
+  return Array.from({ length: Number(count) }, () => device);
+}
+
+/** `auto` (nvidia-smi when it is on the PATH), `none`, or simulated GPUs: `fake:4xH100-80GB`, `fake:2xA100-40GB,1xL4`. */
+const gpuSource = z.string().transform((value, ctx): GpuSource => {
+  const spec = value.trim();
+  if (spec === 'auto' || spec === 'none') return { source: spec };
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  if (!spec.startsWith('fake:')) return fail(`"${value}" is not auto, none or fake:<count>x<model>[-<N>GB][,...]`);
+  const devices: SimulatedGpuModel[] = [];
+  for (const group of spec.slice('fake:'.length).split(',')) {
+    const parsed = parseSimulatedGroup(group);
+    if (typeof parsed === 'string') return fail(parsed);
+    devices.push(...parsed);
+  }
+  if (devices.length > MAX_SIMULATED_GPUS) return fail(`${devices.length} simulated GPUs are more than ${MAX_SIMULATED_GPUS}`);
+  return { source: 'simulated', devices };
+});
+
 const configSchema = z.strictObject({
   dataDir: z.string().min(1),
   host: z.string().min(1),
@@ -31,6 +91,7 @@ const configSchema = z.strictObject({
   loginWindowMs: duration,
   adminUsername: z.string().min(1),
   adminPassword: z.string().min(1).optional(),
+  gpus: gpuSource,
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -51,6 +112,7 @@ const DEFAULTS: ConfigInput = {
   loginMaxFailures: 10,
   loginWindowMs: '15m',
   adminUsername: 'admin',
+  gpus: 'auto',
 };
 
 /** Each setting and the environment variable that sets it; the README's configuration table mirrors this. */
@@ -68,6 +130,7 @@ export const ENVIRONMENT: Record<string, keyof ConfigInput> = {
   TRAINYARD_LOGIN_WINDOW: 'loginWindowMs',
   TRAINYARD_ADMIN_USER: 'adminUsername',
   TRAINYARD_ADMIN_PASSWORD: 'adminPassword',
+  TRAINYARD_GPUS: 'gpus',
 };
 
 function readConfigFile(path: string): ConfigInput {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { ConfigError } from '../src/lib/errors.ts';
+import { runScript } from './helpers/processes.ts';
 
 const configFile = (text: string) => {
   const path = join(mkdtempSync(join(tmpdir(), 'trainyard-config-')), 'trainyard.yaml');
@@ -39,5 +40,48 @@ describe('loadConfig', () => {
   ])('rejects %j %j with one clear line', (flags, env, message) => {
     expect(() => loadConfig(flags, env)).toThrow(ConfigError);
     expect(() => loadConfig(flags, env)).toThrow(message);
+  });
+});
+
+describe('the gpus setting', () => {
+  const H100 = { model: 'H100', memoryGb: 80, powerLimitWatts: 700 };
+
+  it.each([
+    [{}, {}, { source: 'auto' }],
+    [{}, { TRAINYARD_GPUS: 'none' }, { source: 'none' }],
+    [{ gpus: 'none' }, { TRAINYARD_GPUS: 'fake:1xH100' }, { source: 'none' }],
+    [{}, { TRAINYARD_GPUS: 'fake:4xH100-80GB' }, { source: 'simulated', devices: [H100, H100, H100, H100] }],
+    [{ gpus: 'fake:2xh100' }, {}, { source: 'simulated', devices: [H100, H100] }],
+    [{ gpus: 'fake:2xA100-40GB, 1xL4-24GB' }, {}, { source: 'simulated', devices: [{ model: 'A100', memoryGb: 40, powerLimitWatts: 400 }, { model: 'A100', memoryGb: 40, powerLimitWatts: 400 }, { model: 'L4', memoryGb: 24, powerLimitWatts: 72 }] }],
+    [{ gpus: 'fake:1xMI300X-192GB' }, {}, { source: 'simulated', devices: [{ model: 'MI300X', memoryGb: 192, powerLimitWatts: 300 }] }],
+  ])('reads %j %j', (flags, env, gpus) => {
+    expect(loadConfig(flags, env).gpus).toEqual(gpus);
+  });
+
+  it('reads gpus from the config file', () => {
+    expect(loadConfig({ config: configFile('gpus: fake:1xT4\n') }, {}).gpus).toEqual({ source: 'simulated', devices: [{ model: 'T4', memoryGb: 16, powerLimitWatts: 70 }] });
+  });
+
+  it.each([
+    ['fake:0xH100', /^invalid setting gpus \(TRAINYARD_GPUS\): "0xH100" asks for no GPUs$/],
+    ['fake:4xFOO', /unknown GPU model "FOO": use one of H200, H100, .* or give its memory like FOO-24GB$/],
+    ['fake:1xH100-0GB', /"1xH100-0GB" has no memory/],
+    ['fake:65xH100', /65 simulated GPUs are more than 64/],
+    ['fake:', /"" is not <count>x<model> like 4xH100 or 2xA100-40GB/],
+    ['fake:4x', /"4x" is not <count>x<model>/],
+    ['fake:4xH100;rm -rf /', /is not <count>x<model>/],
+    ['banana', /"banana" is not auto, none or fake:<count>x<model>\[-<N>GB\]\[,...\]/],
+    ['nvidia', /is not auto, none or fake/],
+  ])('rejects TRAINYARD_GPUS=%s with one clear line', (spec, message) => {
+    expect(() => loadConfig({}, { TRAINYARD_GPUS: spec })).toThrow(ConfigError);
+    expect(() => loadConfig({}, { TRAINYARD_GPUS: spec })).toThrow(message);
+  });
+
+  it('stops the server with exit code 2 and that line', async () => {
+    const result = await runScript('src/main.ts', [], {
+      env: { TRAINYARD_DATA: mkdtempSync(join(tmpdir(), 'trainyard-config-')), TRAINYARD_CONFIG: '', TRAINYARD_GPUS: 'fake:4xFOO' },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^trainyard: invalid setting gpus \(TRAINYARD_GPUS\): unknown GPU model "FOO"/)]);
   });
 });

@@ -23,10 +23,11 @@ function buildProgram(): Command {
     .option('-H, --host <host>', 'address to listen on (TRAINYARD_HOST, default 127.0.0.1)')
     .option('-d, --data <dir>', 'data directory (TRAINYARD_DATA)')
     .option('-c, --config <file>', 'YAML or JSON config file (TRAINYARD_CONFIG)')
-    .action(async (options: { port?: string; host?: string; data?: string; config?: string }) => {
+    .option('--gpus <spec>', 'GPUs: auto, none or simulated like fake:4xH100-80GB (TRAINYARD_GPUS, default auto)')
+    .action(async (options: { port?: string; host?: string; data?: string; config?: string; gpus?: string }) => {
       // Loaded on demand so the client commands start without the server's modules.
       const { runServer } = await import('../appliance.ts');
-      await runServer({ port: options.port, host: options.host, dataDir: options.data, config: options.config });
+      await runServer({ port: options.port, host: options.host, dataDir: options.data, config: options.config, gpus: options.gpus });
     });
 
   sessionCommands(program);
@@ -56,9 +57,17 @@ function exitCodeOf(error: unknown): number {
   return EXIT.failed;
 }
 
-speedUpModuleLoading();
-try {
-  await buildProgram().parseAsync();
-} catch (error) {
-  process.exitCode = exitCodeOf(error);
+/** Runs the command line in process.argv; a failure sets the exit code, never throws. */
+export async function runYard(): Promise<void> {
+  try {
+    await buildProgram().parseAsync();
+  } catch (error) {
+    process.exitCode = exitCodeOf(error);
+  }
+}
+
+// Run as the `yard` script; the `trainyard` entry (src/main.ts, the binary's bundle) imports it and calls runYard.
+if (import.meta.main) {
+  speedUpModuleLoading();
+  void runYard();
 }

@@ -17,6 +17,7 @@ import { adminPages } from './routes/admin-pages.ts';
 import { authApi } from './routes/auth-api.ts';
 import { comparePages } from './routes/compare-pages.ts';
 import { experimentPages } from './routes/experiment-pages.ts';
+import { gpuApi } from './routes/gpu-api.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricSeriesApi } from './routes/metric-series-api.ts';
 import { modelPages } from './routes/model-pages.ts';
@@ -80,6 +81,7 @@ export function createServer(app: App) {
   http.route('/', modelPages(app, assets));
   http.route('/api/v1', authApi(app));
   http.route('/api/v1', metricSeriesApi(app));
+  http.route('/api/v1', gpuApi(app));
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
     http.route(`${prefix}/mlflow`, mlflowRoutes(app));
     http.route(`${prefix}/mlflow-artifacts`, artifactRoutes(app));

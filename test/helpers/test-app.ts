@@ -31,7 +31,8 @@ export interface TestApp {
  */
 export async function createTestApp(overrides: ConfigInput = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'trainyard-test-'));
-  const config = loadConfig({ dataDir, logLevel: 'silent', ...overrides }, {});
+  // Simulated GPUs: a developer's real ones never take part in the tests.
+  const config = loadConfig({ dataDir, logLevel: 'silent', gpus: 'fake:4xH100-80GB', ...overrides }, {});
   const clock = { now: Date.UTC(2026, 10, 22, 12), advance: (ms: number) => void (clock.now += ms) };
   const app = createApp(config, { now: () => clock.now });
   applyMigrations(app.db);
