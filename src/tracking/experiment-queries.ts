@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, max, sql } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
-import { experimentTags, experiments } from '../db/schema/tracking.ts';
+import { experimentTags, experiments, runs } from '../db/schema/tracking.ts';
 
 export type ExperimentRecord = typeof experiments.$inferSelect;
 export interface Tag {
@@ -30,6 +30,28 @@ export function filterExperimentIds(db: Db, ids: number[], projectIds: number[] 
   if (ids.length === 0 || projectIds?.length === 0) return [];
   const conditions = [inArray(experiments.id, ids), ...(projectIds ? [inArray(experiments.projectId, projectIds)] : [])];
   return db.select({ id: experiments.id }).from(experiments).where(and(...conditions)).all().map(({ id }) => id);
+}
+
+/** How busy an experiment is: its active runs and when the latest of them started. */
+export interface RunActivity {
+  activeRuns: number;
+  lastRunTime: number | null;
+}
+
+/** Run activity of those of `ids` in projects `projectIds` (any project when undefined), in one grouped query. */
+export function summarizeRuns(db: Db, ids: number[], projectIds: number[] | undefined): Map<number, RunActivity> {
+  if (ids.length === 0 || projectIds?.length === 0) return new Map();
+  const visible = db
+    .select({ id: experiments.id })
+    .from(experiments)
+    .where(and(inArray(experiments.id, ids), ...(projectIds ? [inArray(experiments.projectId, projectIds)] : [])));
+  const rows = db
+    .select({ experimentId: runs.experimentId, activeRuns: count(), lastRunTime: max(runs.startTime) })
+    .from(runs)
+    .where(and(inArray(runs.experimentId, visible), eq(runs.lifecycleStage, 'active')))
+    .groupBy(runs.experimentId)
+    .all();
+  return new Map(rows.map(({ experimentId, ...activity }) => [experimentId, activity]));
 }
 
 export function updateExperiment(

@@ -13,9 +13,11 @@ import {
   insertExperiment,
   listExperimentTags,
   nextExperimentId,
+  summarizeRuns,
   updateExperiment,
   upsertExperimentTags,
   type ExperimentRecord,
+  type RunActivity,
   type Tag,
 } from './experiment-queries.ts';
 import { searchExperimentRows } from './experiment-search-queries.ts';
@@ -24,6 +26,8 @@ import { nextPageToken, parsePageToken } from '../lib/page-token.ts';
 import { markExperimentRunsDeleted, restoreExperimentRuns } from './run-queries.ts';
 import { lifecycleStages } from './search-conditions.ts';
 import { checkLength, checkName, LIMITS } from './validation.ts';
+
+export type { RunActivity };
 
 /** MLflow's Experiment message. */
 export interface ExperimentJson {
@@ -48,6 +52,8 @@ export interface Experiments {
   restore(caller: Caller, message: Message): Record<string, never>;
   setTag(caller: Caller, message: Message): Record<string, never>;
   deleteTag(caller: Caller, message: Message): Record<string, never>;
+  /** Active runs and the latest run's start of each experiment by id; experiments out of the caller's sight are left out. */
+  runActivity(caller: Caller, experimentIds: string[]): Map<string, RunActivity>;
   /** The experiment, when the user holds `role` in its project; 404 when it is missing or out of their sight. */
   authorize(user: UserRecord, experimentId: number, role: Role): ExperimentRecord;
 }
@@ -240,6 +246,12 @@ export function createExperiments(deps: { db: Db; now: () => number; access: Tra
       }
       updateExperiment(db, experiment.id, { lastUpdateTime: now() });
       return {};
+    },
+
+    runActivity(caller, experimentIds) {
+      const ids = experimentIds.map(parseExperimentId);
+      const activity = summarizeRuns(db, ids, access.visibleProjectIds(caller.user));
+      return new Map([...activity].map(([id, summary]) => [String(id), summary]));
     },
 
     authorize,

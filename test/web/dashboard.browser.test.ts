@@ -1,6 +1,7 @@
 // The dashboard in a real browser: Chromium drives the server-rendered pages of a running appliance
 // (sign-in, overview, API tokens, the live audit log over the WebSocket channel, user admin, an experiment's
-// runs, a run's metric charts and artifacts, a comparison of runs, registered models and their aliases).
+// runs, a run's metric charts and artifacts, a comparison of runs, registered models: aliases, descriptions, tags,
+// stages, deletes, and the versions a run registered).
 // Screenshots of every page land in test-results/ for a human to look at.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -350,12 +351,82 @@ describe.skipIf(!chromium)('dashboard in a browser', () => {
     await expect.poll(() => page.locator('#flash').textContent()).toBe('');
     expect(await page.locator('#versions tbody tr', { hasText: '@challenger' }).locator('strong').textContent()).toBe('v3');
     expect(await page.inputValue('#aliases input[name="alias"]')).toBe('');
+
+    // The description is edited in place; the tags form sits below it.
+    await page.locator('#model-info summary', { hasText: 'Edit description' }).click();
+    await page.fill('#model-info textarea[name="description"]', 'Scores card payments in real time.\nRetrained every night on the day’s chargebacks.');
+    await shot('model-edit.png');
+    await page.getByRole('button', { name: 'Save description' }).click();
+    await expect.poll(() => page.locator('#model-info p.description').textContent()).toContain('Retrained every night');
+    await page.fill('#model-info input[name="key"]', 'team');
+    await page.fill('#model-info input[name="value"]', 'risk');
+    await page.getByRole('button', { name: 'Set tag' }).click();
+    await expect.poll(() => page.locator('#model-info table.tags').textContent()).toContain('risk');
     await shot('model.png');
+  });
+
+  it("moves a version to Production, archiving the one there, and shows it on its run's page", async () => {
+    await page.locator('#versions').getByRole('link', { name: 'v3' }).click();
+    expect(new URL(page.url()).pathname).toBe('/models/fraud-detector/versions/3');
+    const body = page.locator('#version-body');
+    // Archiving the others is only for an active stage: refused into the flash area, nothing changes.
+    await page.selectOption('#version-body select[name="stage"]', 'None');
+    await page.check('#version-body input[name="archive_existing_versions"]');
+    await page.getByRole('button', { name: 'Transition' }).click();
+    await expect.poll(() => page.locator('#flash .flash.error').textContent()).toContain('not an Active stage');
+    await page.selectOption('#version-body select[name="stage"]', 'Production');
+    await page.check('#version-body input[name="archive_existing_versions"]');
+    await page.getByRole('button', { name: 'Transition' }).click();
+    await expect.poll(() => body.locator('.badge.ok').first().textContent()).toBe('Production');
+    await expect.poll(() => page.locator('#flash').textContent()).toBe('');
+    await shot('model-version.png');
+
+    await body.getByRole('link', { name: 'gentle-lamb' }).click();
+    const versions = page.locator('#model-versions tbody tr');
+    await expect.poll(() => versions.count()).toBe(3);
+    expect(await versions.first().textContent()).toContain('v3');
+    expect(await versions.first().locator('.badge').first().textContent()).toBe('Production');
+    expect(await page.locator('#model-versions tbody tr', { hasText: 'v2' }).textContent()).toContain('Archived');
+    await shot('run-models.png');
+  });
+
+  it('deletes a version and a model after confirming, landing where they were listed', async () => {
+    const confirmations: string[] = [];
+    page.on('dialog', (dialog) => {
+      confirmations.push(dialog.message());
+      void dialog.accept();
+    });
+    await page.goto(url('/models/fraud-detector/versions/1'));
+    await Promise.all([page.waitForURL((target) => target.pathname === '/models/fraud-detector'), page.getByRole('button', { name: 'Delete version' }).click()]);
+    await expect.poll(() => page.locator('#versions tbody tr').count()).toBe(2);
+
+    await page.goto(url('/models/churn-predictor'));
+    await Promise.all([page.waitForURL((target) => target.pathname === '/models'), page.getByRole('button', { name: 'Delete model' }).click()]);
+    await expect.poll(() => page.locator('#model-list tbody tr').count()).toBe(1);
+    page.removeAllListeners('dialog');
+    expect(confirmations).toEqual([
+      'Delete version 1 of fraud-detector? Code loading models:/fraud-detector/1 stops working. This cannot be undone.',
+      'Delete the model churn-predictor and its tags and aliases? Code loading models:/churn-predictor stops working. This cannot be undone.',
+    ]);
+  });
+
+  it('shows how many runs each experiment has and when the last one started', async () => {
+    await page.goto(url('/experiments'));
+    const row = page.locator('#experiment-list tbody tr', { hasText: 'resnet-sweep' });
+    expect(await row.locator('td.number').textContent()).toBe('2');
+    expect(await row.textContent()).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    await shot('experiments.png');
   });
 
   it('met no script errors, CSP violations or failed requests on the way', () => {
     expect(pageErrors).toEqual([]);
-    expect(failedResponses).toEqual(['401 POST /login', '409 POST /admin/users', '400 GET /experiments/1', '400 POST /models/fraud-detector/aliases']);
+    expect(failedResponses).toEqual([
+      '401 POST /login',
+      '409 POST /admin/users',
+      '400 GET /experiments/1',
+      '400 POST /models/fraud-detector/aliases',
+      '400 POST /models/fraud-detector/versions/3/stage',
+    ]);
   });
 });
 

@@ -6,6 +6,9 @@ export interface ExperimentRow {
   name: string;
   project: string;
   createdAt: number;
+  activeRuns: number;
+  /** When the latest active run started; null when none has. */
+  lastRunTime: number | null;
 }
 
 export function experimentsPage(props: LayoutProps & { experiments: ExperimentRow[] }): Html {
@@ -15,13 +18,15 @@ export function experimentsPage(props: LayoutProps & { experiments: ExperimentRo
     <div class="panel">
       ${props.experiments.length
         ? html`<table id="experiment-list">
-            <thead><tr><th>Experiment</th><th>ID</th><th>Project</th><th>Created</th></tr></thead>
+            <thead><tr><th>Experiment</th><th>ID</th><th>Project</th><th class="number">Runs</th><th>Last run</th><th>Created</th></tr></thead>
             <tbody>
             ${props.experiments.map(
               (experiment) => html`<tr>
                 <td><a href="/experiments/${experiment.id}"><strong>${experiment.name}</strong></a></td>
                 <td class="mono">${experiment.id}</td>
                 <td><a href="/projects/${experiment.project}">${experiment.project}</a></td>
+                <td class="number">${experiment.activeRuns.toLocaleString('en-US')}</td>
+                <td>${formatTime(experiment.lastRunTime)}</td>
                 <td>${formatTime(experiment.createdAt)}</td>
               </tr>`,
             )}

@@ -1,7 +1,10 @@
+import type { ModelVersion } from '../../src/registry/registry.ts';
 import type { RunJson } from '../../src/tracking/run-json.ts';
 import { layout, type LayoutProps } from './layout.ts';
 import { artifactBrowser, type ArtifactListing, type ArtifactPreview } from './artifact-browser.ts';
 import { formatTime, html, type Html } from './html.ts';
+import { stageBadge, versionHref } from './model-page.ts';
+import { aliasBadges, modelHref } from './models-page.ts';
 import { formatDuration, formatMetric, keyValueTable, statusBadge } from './run-format.ts';
 
 const MAX_CHARTS = 8;
@@ -12,6 +15,31 @@ export interface RunPageProps extends LayoutProps {
   now: number;
   artifacts: ArtifactListing;
   preview?: ArtifactPreview | undefined;
+  /** The registered model versions created from this run that the viewer may see. */
+  modelVersions: { versions: ModelVersion[]; truncated: boolean };
+}
+
+/** Lineage from the run's side: what was registered from it. Left out for the many runs that registered nothing. */
+function modelVersionsPanel({ versions, truncated }: RunPageProps['modelVersions']): Html {
+  if (versions.length === 0) return html``;
+  return html`<div class="panel" id="model-versions">
+    <h2>Registered model versions</h2>
+    <table>
+      <thead><tr><th>Model</th><th>Version</th><th>Stage</th><th>Aliases</th><th>Registered</th></tr></thead>
+      <tbody>
+      ${versions.map(
+        (version) => html`<tr>
+          <td><a href="${modelHref(version.name)}"><strong>${version.name}</strong></a></td>
+          <td class="mono"><a href="${versionHref(version.name, version.version)}">v${version.version}</a></td>
+          <td>${stageBadge(version.currentStage)}</td>
+          <td>${aliasBadges(version.aliases)}</td>
+          <td class="nowrap">${formatTime(version.creationTimestamp)}</td>
+        </tr>`,
+      )}
+      </tbody>
+    </table>
+    ${truncated ? html`<p class="muted">Showing the first ${versions.length} versions.</p>` : ''}
+  </div>`;
 }
 
 export function runPage(props: RunPageProps): Html {
@@ -40,6 +68,7 @@ export function runPage(props: RunPageProps): Html {
       <div class="panel"><h2>Parameters</h2>${keyValueTable(data.params ?? [], 'No parameters logged.')}</div>
       <div class="panel"><h2>Tags</h2>${keyValueTable(data.tags ?? [], 'No tags.')}</div>
     </div>
+    ${modelVersionsPanel(props.modelVersions)}
     ${metrics.length
       ? html`<div class="panel">
           <h2>Charts</h2>

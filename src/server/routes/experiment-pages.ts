@@ -37,11 +37,14 @@ export function experimentPages(app: App, assets: Assets) {
     const caller = callerOf(c);
     const projectOf = projectNames(caller.user);
     const found = experiments.search(caller, { max_results: 1000, order_by: ['creation_time DESC'] }).experiments ?? [];
+    const activity = experiments.runActivity(caller, found.map(({ experiment_id }) => experiment_id));
     const rows = found.map((experiment) => ({
       id: experiment.experiment_id,
       name: experiment.name,
       project: projectOf(experiment.experiment_id),
       createdAt: experiment.creation_time,
+      activeRuns: activity.get(experiment.experiment_id)?.activeRuns ?? 0,
+      lastRunTime: activity.get(experiment.experiment_id)?.lastRunTime ?? null,
     }));
     return c.html(experimentsPage({ ...pageProps(c, assets, 'experiments', 'Experiments'), experiments: rows }));
   });

@@ -79,7 +79,8 @@ export function runPages(app: App, assets: Assets) {
   };
 
   const page = (c: AppContext, run: RunJson, artifacts: ArtifactListing, shown?: ArtifactPreview) => {
-    const { experiment } = experiments.get(callerOf(c), { experiment_id: run.info.experiment_id });
+    const caller = callerOf(c);
+    const { experiment } = experiments.get(caller, { experiment_id: run.info.experiment_id });
     return runPage({
       ...pageProps(c, assets, 'experiments', run.info.run_name),
       styles: [assets.url('uplot.min.css')],
@@ -89,6 +90,7 @@ export function runPages(app: App, assets: Assets) {
       now: app.now(),
       artifacts,
       preview: shown,
+      modelVersions: app.registry.versionsOfRun(caller, run.info.run_id),
     });
   };
 
