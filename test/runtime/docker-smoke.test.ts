@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type Dockerode from 'dockerode';
+import { readLogLines } from '../../src/runtime/log-lines.ts';
 import { requireDocker } from '../helpers/environment.ts';
+import { requireImage, TEST_IMAGE } from './runtime-fixtures.ts';
 
-const TEST_IMAGE = 'trainyard-test/busybox:1';
 const LABELS = { 'trainyard.test': '1' };
 
 // Throws in CI when no engine answers (the file fails); undefined locally (the file skips).
@@ -14,37 +15,16 @@ function engine(): Dockerode {
   return docker;
 }
 
-async function requireImage(name: string): Promise<void> {
-  try {
-    await engine().getImage(name).inspect();
-  } catch (error) {
-    const status = (error as { statusCode?: number }).statusCode;
-    if (status === 404) {
-      throw new Error(`test image ${name} is missing: run \`bash scripts/test-images.sh\``);
-    }
-    throw error;
-  }
-}
-
-/** Splits Docker's multiplexed log stream (8-byte header: stream, 0, 0, 0, uint32 BE length) into text. */
-function demuxLogs(buffer: Buffer): { stdout: string; stderr: string } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const stream = buffer[offset];
-    const length = buffer.readUInt32BE(offset + 4);
-    const payload = buffer.subarray(offset + 8, offset + 8 + length);
-    if (stream === 2) err.push(payload);
-    else out.push(payload);
-    offset += 8 + length;
-  }
-  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+/** Docker's multiplexed log stream as the text of each stream. */
+async function demuxLogs(buffer: Buffer): Promise<{ stdout: string; stderr: string }> {
+  const text = { stdout: '', stderr: '' };
+  for await (const line of readLogLines((async function* () { yield buffer; })())) text[line.stream] += `${line.text}\n`;
+  return text;
 }
 
 /** Runs `cmd` in the test image to completion; the container is always removed. */
 async function runToExit(cmd: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  await requireImage(TEST_IMAGE);
+  await requireImage(engine());
   const container = await engine().createContainer({
     Image: TEST_IMAGE,
     Cmd: cmd,
@@ -55,7 +35,7 @@ async function runToExit(cmd: string[]): Promise<{ exitCode: number; stdout: str
     await container.start();
     const result = (await container.wait()) as { StatusCode: number };
     const logs = await container.logs({ stdout: true, stderr: true, follow: false });
-    return { exitCode: result.StatusCode, ...demuxLogs(logs) };
+    return { exitCode: result.StatusCode, ...(await demuxLogs(logs)) };
   } finally {
     await container.remove({ force: true });
   }
