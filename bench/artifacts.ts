@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
@@ -20,11 +20,16 @@ import { median, type BenchResult } from './report.ts';
 /**
  * Artifact upload and download of one 256 MB file through the appliance's MLflow artifact proxy (a separate
  * `node src/main.ts`, over a socket), against `cp` of the same file on the same disk in the same run, and against
- * a bare node:http server that pipes the same bytes to and from disk (what HTTP itself costs on this machine);
- * and the server's resident memory while it streams, which must not grow with the file.
+ * a bare node:http server that pipes the same bytes to and from disk (what HTTP itself costs on this machine); the
+ * same file as a multipart upload the way MLflow's client sends a large one; and the server's resident memory while
+ * it streams, which must not grow with the file.
  */
 
 const FILE_MB = 256;
+/** MLflow's default MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE. */
+const PART_MB = 10;
+/** The client's thread pool: two threads per CPU, at most 20 (mlflow/store/artifact/artifact_repo.py). */
+const PART_WORKERS = Math.min(availableParallelism() * 2, 20);
 const ROUNDS = 3;
 const WARM_UP_MB = 32;
 const HOST = '127.0.0.1';
@@ -113,26 +118,74 @@ const startAppliance = (dataDir: string, port: number) =>
 
 const startBareServer = (dir: string, port: number) => startServer(['-e', BARE_SERVER], { BENCH_DIR: dir, BENCH_PORT: String(port) }, port);
 
-function send(port: number, authorization: string, method: 'PUT' | 'GET', path: string, upload?: string): Promise<IncomingMessage> {
+/** A file, or the byte range [start, end) of one, sent as a request body of known length. */
+interface Upload {
+  file: string;
+  start?: number;
+  end?: number;
+}
+
+function send(url: string, method: 'PUT' | 'GET', headers: Record<string, string>, upload?: Upload): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { Authorization: authorization };
-    if (upload) Object.assign(headers, { 'Content-Type': 'application/octet-stream', 'Content-Length': statSync(upload).size });
-    const outgoing = request({ host: HOST, port, method, path: `/api/2.0/mlflow-artifacts/artifacts/${path}`, headers }, resolve).once('error', reject);
-    if (upload) pipeline(createReadStream(upload), outgoing).catch(reject);
-    else outgoing.end();
+    const outgoing = request(url, { method, headers }, resolve).once('error', reject);
+    if (!upload) return void outgoing.end();
+    const { file, start = 0, end = statSync(file).size } = upload;
+    outgoing.setHeader('Content-Type', 'application/octet-stream');
+    outgoing.setHeader('Content-Length', end - start);
+    if (end === start) return void outgoing.end();
+    pipeline(createReadStream(file, { start, end: end - 1 }), outgoing).catch(reject);
   });
 }
 
+const artifactUrl = (port: number, path: string) => `http://${HOST}:${port}/api/2.0/mlflow-artifacts/artifacts/${path}`;
+
 async function upload(port: number, authorization: string, path: string, source: string): Promise<void> {
-  const response = await send(port, authorization, 'PUT', path, source);
+  const response = await send(artifactUrl(port, path), 'PUT', { Authorization: authorization }, { file: source });
   const body = (await response.toArray()).join('');
   if (response.statusCode !== 200) throw new Error(`PUT ${path}: HTTP ${response.statusCode} ${body.slice(0, 200)}`);
 }
 
 async function download(port: number, authorization: string, path: string, target: string): Promise<void> {
-  const response = await send(port, authorization, 'GET', path);
+  const response = await send(artifactUrl(port, path), 'GET', { Authorization: authorization });
   if (response.statusCode !== 200) throw new Error(`GET ${path}: HTTP ${response.statusCode}`);
   await pipeline(response, createWriteStream(target));
+}
+
+async function postJson<T>(port: number, authorization: string, path: string, body: unknown): Promise<T> {
+  const response = await fetch(`http://${HOST}:${port}${path}`, {
+    method: 'POST',
+    headers: { Authorization: authorization, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`POST ${path}: HTTP ${response.status} ${text.slice(0, 200)}`);
+  return JSON.parse(text) as T;
+}
+
+/**
+ * `log_artifact` with MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true: create, the parts PUT by a pool of workers to their
+ * signed URLs without the credential, complete. The artifact keeps the local file's name, in `folder`.
+ */
+async function multipartUpload(port: number, authorization: string, folder: string, source: string): Promise<void> {
+  const size = statSync(source).size;
+  const partBytes = PART_MB * 1024 * 1024;
+  const mpu = '/api/2.0/mlflow-artifacts/mpu';
+  type Created = { upload_id: string; credentials: Array<{ url: string; part_number: number; headers: Record<string, string> }> };
+  const created = await postJson<Created>(port, authorization, `${mpu}/create/${folder}`, { path: source, num_parts: Math.ceil(size / partBytes) });
+  const waiting = [...created.credentials];
+  const parts: Array<{ part_number: number; etag: string | undefined; url: string }> = [];
+  const worker = async () => {
+    for (let credential = waiting.shift(); credential; credential = waiting.shift()) {
+      const start = (credential.part_number - 1) * partBytes;
+      const response = await send(credential.url, 'PUT', credential.headers, { file: source, start, end: Math.min(size, start + partBytes) });
+      await response.toArray();
+      if (response.statusCode !== 200) throw new Error(`PUT part ${credential.part_number}: HTTP ${response.statusCode}`);
+      parts.push({ part_number: credential.part_number, etag: response.headers.etag, url: credential.url });
+    }
+  };
+  await Promise.all(Array.from({ length: PART_WORKERS }, worker));
+  parts.sort((a, b) => a.part_number - b.part_number);
+  await postJson<object>(port, authorization, `${mpu}/complete/${folder}`, { path: source, upload_id: created.upload_id, parts });
 }
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
@@ -169,6 +222,7 @@ export async function benchArtifacts(): Promise<BenchResult> {
     ...{ cpUp: [] as number[], up: [] as number[], bareUp: [] as number[] },
     ...{ cpDown: [] as number[], down: [] as number[], bareDown: [] as number[] },
     ...{ upGrowth: [] as number[], downGrowth: [] as number[], idle: [] as number[] },
+    ...{ multipart: [] as number[], multipartGrowth: [] as number[] },
   };
   try {
     // Warm-up: the first transfers load code and grow the heap and buffer pools to their working size once.
@@ -198,6 +252,15 @@ export async function benchArtifacts(): Promise<BenchResult> {
       rmSync(downloaded);
       rmSync(stored);
 
+      const beforeMultipart = readRssMb(pid);
+      const folder = `${RUN_PATH}/multipart-${round}`;
+      const multipart = await peakRssDuring(pid, () => timed(() => multipartUpload(port, authorization, folder, source)));
+      samples.multipart.push(multipart.result);
+      samples.multipartGrowth.push(multipart.peakMb - beforeMultipart);
+      const joined = join(dataDir, 'artifacts', folder, 'source.bin');
+      if (round === 0 && (await sha256(joined)) !== (await sha256(source))) throw new Error('the file joined from parts differs from the source');
+      rmSync(joined);
+
       samples.bareUp.push(await timed(() => upload(barePort, authorization, 'bare.bin', source)));
       samples.bareDown.push(await timed(() => download(barePort, authorization, 'bare.bin', downloaded)));
       rmSync(downloaded);
@@ -214,6 +277,7 @@ export async function benchArtifacts(): Promise<BenchResult> {
     figures: [
       { label: `upload ${FILE_MB} MB (PUT, vs cp)`, value: median(samples.up), unit: 'ms', baseline: median(samples.cpUp), samples: samples.up },
       { label: `download ${FILE_MB} MB (GET, vs cp)`, value: median(samples.down), unit: 'ms', baseline: median(samples.cpDown), samples: samples.down },
+      { label: `multipart upload ${FILE_MB} MB (${Math.ceil(FILE_MB / PART_MB)} parts, ${PART_WORKERS} at a time, vs cp)`, value: median(samples.multipart), unit: 'ms', baseline: median(samples.cpUp), samples: samples.multipart },
       { label: 'upload (PUT, vs a bare node:http server)', value: median(samples.up), unit: 'ms', baseline: median(samples.bareUp) },
       { label: 'download (GET, vs a bare node:http server)', value: median(samples.down), unit: 'ms', baseline: median(samples.bareDown) },
       { label: 'upload throughput', value: mbPerSecond(median(samples.up)), unit: 'MB/s' },
@@ -221,6 +285,7 @@ export async function benchArtifacts(): Promise<BenchResult> {
       { label: 'server RSS before the upload', value: median(samples.idle), unit: 'MB', samples: samples.idle },
       { label: `server RSS growth during a ${FILE_MB} MB upload`, value: Math.max(...samples.upGrowth), unit: 'MB', target: '< 64 MB', samples: samples.upGrowth },
       { label: `server RSS growth during a ${FILE_MB} MB download`, value: Math.max(...samples.downGrowth), unit: 'MB', target: '< 64 MB', samples: samples.downGrowth },
+      { label: `server RSS growth during a ${FILE_MB} MB multipart upload`, value: Math.max(...samples.multipartGrowth), unit: 'MB', target: '< 64 MB', samples: samples.multipartGrowth },
     ],
   };
 }

@@ -17,6 +17,7 @@ import { createArtifactStore, type ArtifactStore } from './artifacts/artifact-st
 import { createGpuInventory, type GpuInventory } from './gpu/gpu-inventory.ts';
 import { createRegistry, type Registry } from './registry/registry.ts';
 import { createDockerClient } from './runtime/docker-client.ts';
+import { createJobLogs, type JobLogs } from './scheduler/job-logs.ts';
 import { createJobs, type Jobs } from './scheduler/jobs.ts';
 import { createTracking, type Tracking } from './tracking/tracking.ts';
 
@@ -40,6 +41,7 @@ export interface App {
   registry: Registry;
   gpus: GpuInventory;
   jobs: Jobs;
+  jobLogs: JobLogs;
   close(): void;
 }
 
@@ -73,7 +75,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const limiter = createLoginLimiter({ now, maxFailures: config.loginMaxFailures, windowMs: config.loginWindowMs });
   const credentials = createCredentials({ users, tokens, sessions, limiter, audit });
   const tracking = createTracking({ db, bus, now, projects, audit });
-  const artifacts = createArtifactStore({ root: join(config.dataDir, 'artifacts') });
+  const artifacts = createArtifactStore({ root: join(config.dataDir, 'artifacts'), now });
   const registry = createRegistry({ db, now, projects, audit });
 
   let docker: Dockerode | undefined;
@@ -97,6 +99,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     registry,
     gpus: createGpuInventory(config.gpus, { log, now }),
     jobs: createJobs({ db, now, bus, projects, audit }),
+    jobLogs: createJobLogs({ root: join(config.dataDir, 'job-logs'), bus }),
     close() {
       db.$client.close();
     },

@@ -1,11 +1,12 @@
-import { constants, createWriteStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { constants, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { badRequest, invalidParameterValue, resourceDoesNotExist } from '../lib/errors.ts';
+import { invalidParameterValue, resourceDoesNotExist } from '../lib/errors.ts';
 import { newId } from '../lib/secrets.ts';
 import { artifactPathSegments, resolveInside } from './safe-path.ts';
+import { createMultipartUploads, type MultipartUploads } from './multipart-upload.ts';
+import { asHttpError, writeStreamed, type Body } from './streamed-write.ts';
 
 /** One entry of a folder listing, named relative to the listed folder. */
 export interface ArtifactEntry {
@@ -27,12 +28,16 @@ export interface ArtifactStore {
    * a partial file that is renamed into place only once complete, so a broken upload leaves nothing behind and an
    * existing file is replaced whole or not at all. `expectedBytes` (the request's Content-Length) catches truncation.
    */
-  write(path: string, body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, expectedBytes?: number): Promise<void>;
+  write(path: string, body: Body, expectedBytes?: number): Promise<void>;
   read(path: string): Promise<ArtifactFile>;
   /** The folder's entries by name; none for a missing folder or a file, as MLflow answers. '' lists the root. */
   list(path: string): Promise<ArtifactEntry[]>;
   /** Removes a file or a whole folder; false when there was nothing there. */
   remove(path: string): Promise<boolean>;
+  /** 400 unless a file could be stored at `path`: no link on the way, no file where a folder must be, not a folder. */
+  assertWritable(path: string): Promise<void>;
+  /** MLflow's multipart upload: parts streamed to disk one by one, joined into one artifact at the end. */
+  readonly multipart: MultipartUploads;
 }
 
 /**
@@ -40,41 +45,12 @@ export interface ArtifactStore {
  * file system (rename is atomic), never show in a listing and cannot collide with an artifact's name.
  */
 const PARTIAL_DIR = '.partial';
+/** The parts of multipart uploads, one folder per upload; hidden and kept apart like the partial files. */
+const UPLOADS_DIR = '.uploads';
 /** Large reads: a download costs per chunk on its way through web streams. */
 const READ_CHUNK_BYTES = 256 * 1024;
 /** A partial file untouched this long belongs to a process that died; a live upload keeps writing to its own. */
 const ABANDONED_AFTER_MS = 60 * 60 * 1000;
-
-class UploadInterrupted extends Error {}
-
-/** ELOOP: O_NOFOLLOW met a link swapped in after the check. */
-const FILE_CONFLICTS = new Set(['ENOTDIR', 'EISDIR', 'EEXIST', 'ENAMETOOLONG', 'EINVAL', 'ELOOP']);
-
-/** File-system refusals that the request caused become 4xx answers; anything else is the server's problem. */
-function asHttpError(error: unknown, path: string): unknown {
-  if (error instanceof UploadInterrupted) {
-    return badRequest(`the upload of ${path} was interrupted before it was complete (${error.message}); nothing was stored`);
-  }
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return resourceDoesNotExist(`No artifact at ${path}`);
-  if (code && FILE_CONFLICTS.has(code)) return invalidParameterValue(`Cannot store ${path}: it conflicts with an existing file or folder (${code})`);
-  return error;
-}
-
-async function* countedBody(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, expectedBytes: number | undefined): AsyncGenerator<Uint8Array> {
-  let received = 0;
-  try {
-    for await (const chunk of body) {
-      received += chunk.byteLength;
-      yield chunk;
-    }
-  } catch (error) {
-    throw new UploadInterrupted('the request body failed', { cause: error });
-  }
-  if (expectedBytes !== undefined && received !== expectedBytes) {
-    throw new UploadInterrupted(`received ${received} of ${expectedBytes} bytes`);
-  }
-}
 
 function removeAbandonedPartials(partialDir: string): void {
   for (const name of readdirSync(partialDir)) {
@@ -95,27 +71,37 @@ async function unlessVanished<T>(work: Promise<T>, fallback: T): Promise<T> {
 }
 
 /** Files of runs and logged models under `root` (the data directory's artifacts/ folder). */
-export function createArtifactStore(deps: { root: string }): ArtifactStore {
-  const { root } = deps;
+export function createArtifactStore(deps: { root: string; now?: () => number }): ArtifactStore {
+  const { root, now = Date.now } = deps;
   const partialDir = join(root, PARTIAL_DIR);
   mkdirSync(partialDir, { recursive: true, mode: 0o700 });
   removeAbandonedPartials(partialDir);
 
   const segmentsOf = (path: string) => (path === '' ? [] : artifactPathSegments(path));
 
-  return {
+  /** Where `path` is stored, once it is sure that a file may be written there. */
+  const writableTarget = async (path: string): Promise<string> => {
+    const target = await resolveInside(root, artifactPathSegments(path));
+    if (target.blocked) throw invalidParameterValue(`Cannot store ${path}: a folder in its path is a file`);
+    if (target.stats?.isDirectory()) throw invalidParameterValue(`Cannot store ${path}: it is a folder`);
+    return target.absolute;
+  };
+
+  const files: Omit<ArtifactStore, 'multipart'> = {
     root,
 
+    async assertWritable(path) {
+      await writableTarget(path);
+    },
+
     async write(path, body, expectedBytes) {
-      const target = await resolveInside(root, artifactPathSegments(path));
-      if (target.blocked) throw invalidParameterValue(`Cannot store ${path}: a folder in its path is a file`);
-      if (target.stats?.isDirectory()) throw invalidParameterValue(`Cannot store ${path}: it is a folder`);
+      const target = await writableTarget(path);
       const partial = join(partialDir, `${newId()}.part`);
       try {
         await mkdir(partialDir, { recursive: true });
-        await pipeline(countedBody(body, expectedBytes), createWriteStream(partial, { flags: 'wx' }));
-        await mkdir(dirname(target.absolute), { recursive: true });
-        await rename(partial, target.absolute);
+        await writeStreamed(partial, body, expectedBytes);
+        await mkdir(dirname(target), { recursive: true });
+        await rename(partial, target);
       } catch (error) {
         await rm(partial, { force: true });
         throw asHttpError(error, path);
@@ -145,7 +131,8 @@ export function createArtifactStore(deps: { root: string }): ArtifactStore {
       if (path !== '' && !target.stats?.isDirectory()) return [];
       const entries: ArtifactEntry[] = [];
       for (const entry of await unlessVanished(readdir(folder, { withFileTypes: true }), [])) {
-        if (path === '' && entry.name === PARTIAL_DIR) continue;
+        // At the root only experiments, whose names are numbers: the store's own folders start with a dot.
+        if (path === '' && entry.name.startsWith('.')) continue;
         if (entry.isDirectory()) entries.push({ name: entry.name, isDir: true });
         if (!entry.isFile()) continue;
         const size = await unlessVanished(lstat(join(folder, entry.name)).then((stats) => stats.size), undefined);
@@ -161,4 +148,5 @@ export function createArtifactStore(deps: { root: string }): ArtifactStore {
       return true;
     },
   };
+  return { ...files, multipart: createMultipartUploads({ store: files, dir: join(root, UPLOADS_DIR), now }) };
 }

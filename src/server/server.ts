@@ -11,7 +11,7 @@ import { clientInfo } from './middleware/client-info.ts';
 import { csrfProtection } from './middleware/csrf.ts';
 import { errorHandler, notFoundHandler } from './middleware/error-handler.ts';
 import { requestLog } from './middleware/request-log.ts';
-import { artifactRoutes, isArtifactUpload } from './mlflow/artifact-routes.ts';
+import { artifactRoutes, isArtifactUpload, multipartPartRoutes } from './mlflow/artifact-routes.ts';
 import { mlflowRoutes } from './mlflow/mlflow-routes.ts';
 import { adminPages } from './routes/admin-pages.ts';
 import { authApi } from './routes/auth-api.ts';
@@ -29,7 +29,14 @@ import { staticRoutes } from './routes/static.ts';
 import { tokenPages } from './routes/token-pages.ts';
 
 /** Routes anyone may reach. Everything else needs a credential; a test walks the route table to prove it. */
-export const PUBLIC_ROUTES = ['GET /health', 'GET /static/:hash/:name', 'GET /login', 'POST /login'];
+export const PUBLIC_ROUTES = [
+  'GET /health',
+  'GET /static/:hash/:name',
+  'GET /login',
+  'POST /login',
+  // A multipart upload's parts: pre-signed URLs, checked by their signature instead of a credential.
+  'PUT /api/2.0/mlflow-artifacts/mpu/part/:uploadId/:partNumber',
+];
 
 export function createServer(app: App) {
   const assets = loadAssets();
@@ -63,6 +70,7 @@ export function createServer(app: App) {
   // Public.
   http.route('/', healthRoutes());
   http.route('/', staticRoutes(assets));
+  http.route('/', multipartPartRoutes(app));
   http.use(authenticate(app.credentials));
   http.route('/', sessionRoutes(app, assets));
 

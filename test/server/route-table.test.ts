@@ -49,4 +49,10 @@ describe('route table', () => {
   it('public routes answer without a credential', async () => {
     for (const path of ['/health', '/login']) expect((await t.request(path)).status).toBe(200);
   });
+
+  it('a multipart part URL without a valid signature is refused by its signature check', async () => {
+    const response = await t.request(`/api/2.0/mlflow-artifacts/mpu/part/${'a'.repeat(32)}/1`, { method: 'PUT', body: 'x' });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error_code: 'PERMISSION_DENIED' });
+  });
 });

@@ -7,29 +7,33 @@ import type { ArtifactEntry, ArtifactFile } from '../../artifacts/artifact-store
 import { contentTypeOf } from '../../artifacts/content-type.ts';
 import { createExperimentAccess } from '../../artifacts/experiment-access.ts';
 import { artifactPathSegments } from '../../artifacts/safe-path.ts';
+import type { PartGrant } from '../../artifacts/upload-signature.ts';
 import { invalidParameterValue } from '../../lib/errors.ts';
 import type { Role } from '../../auth/projects.ts';
 import { principalOf, type AppContext, type AppEnv } from '../context.ts';
 import { readJson } from '../request-body.ts';
 
-const UPLOAD_PATH = /^\/(?:ajax-)?api\/2\.0\/mlflow-artifacts\/artifacts\//;
+/** Where part URLs point: public, for the signature in the URL is the credential, as with S3's pre-signed URLs. */
+export const MULTIPART_PART_ROUTE = '/api/2.0/mlflow-artifacts/mpu/part/:uploadId/:partNumber';
 
-/** Artifact uploads stream to disk and may be many GB: the server's body limit must neither buffer nor refuse them. */
+const UPLOAD_PATH = /^\/(?:ajax-)?api\/2\.0\/mlflow-artifacts\/artifacts\/|^\/api\/2\.0\/mlflow-artifacts\/mpu\/part\//;
+
+/** Artifact uploads and parts stream to disk and may be many GB: the server's body limit must neither buffer nor refuse them. */
 export function isArtifactUpload(method: string, path: string): boolean {
   return method === 'PUT' && UPLOAD_PATH.test(path);
 }
 
-/**
- * mlflow.exceptions._UnsupportedMultipartUploadException.MESSAGE, which MLflow's proxy answers when its store (a
- * local folder, as here) has no multipart uploads. The client falls back to one streamed PUT only when the message
- * starts with exactly this text.
- */
-export const MULTIPART_UNSUPPORTED = 'Multipart upload is not supported for the current artifact repository';
+/** MLflow sends int64 fields as numbers or, as protobuf's JSON allows, as strings of digits. */
+const intLike = z.union([z.int(), z.string().regex(/^-?\d{1,15}$/).transform(Number)]);
 
 const multipartBodies = {
-  create: z.object({ path: z.string().min(1), num_parts: z.union([z.int().min(1), z.string().regex(/^\d+$/)]).optional() }),
-  complete: z.object({ path: z.string().min(1), upload_id: z.string().optional(), parts: z.array(z.unknown()) }),
-  abort: z.object({ path: z.string().min(1), upload_id: z.string().optional() }),
+  create: z.object({ path: z.string().min(1), num_parts: intLike }),
+  complete: z.object({
+    path: z.string().min(1),
+    upload_id: z.string().min(1),
+    parts: z.array(z.object({ part_number: intLike, etag: z.string() })),
+  }),
+  abort: z.object({ path: z.string().min(1), upload_id: z.string().min(1) }),
 };
 
 export function entryJson(entry: ArtifactEntry, path = entry.name) {
@@ -44,11 +48,38 @@ function bodyOf(c: AppContext): AsyncIterable<Uint8Array> | Iterable<Uint8Array>
   return (c.env as Partial<HttpBindings> | undefined)?.incoming ?? c.req.raw.body ?? [];
 }
 
+/** The request's Content-Length, which tells a complete body from a truncated one. */
+function declaredLength(c: AppContext): number | undefined {
+  const declared = c.req.header('Content-Length');
+  return declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined;
+}
+
 /** The artifact path: what follows `/mlflow-artifacts/<route>/` in the request path, as the router decoded it. */
 function pathAfter(c: AppContext, route: string): string {
   const marker = `/mlflow-artifacts/${route}/`;
   const path = c.req.path;
   return path.slice(path.indexOf(marker) + marker.length);
+}
+
+/**
+ * The address clients reach this server at: the configured public URL, else the request's own origin, where a
+ * trusted proxy (TRAINYARD_TRUST_PROXY, the rule the session cookie's Secure flag follows) may say the scheme and host.
+ */
+function originOf(c: AppContext, config: App['config']): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
+  const url = new URL(c.req.url);
+  if (config.trustProxy) {
+    const proto = c.req.header('X-Forwarded-Proto')?.split(',')[0]?.trim();
+    const host = c.req.header('X-Forwarded-Host')?.split(',')[0]?.trim();
+    if (proto === 'http' || proto === 'https') url.protocol = proto;
+    if (host) url.host = host;
+  }
+  return url.origin;
+}
+
+function partUrl(origin: string, grant: PartGrant, signature: string): string {
+  const path = MULTIPART_PART_ROUTE.replace(':uploadId', grant.uploadId).replace(':partNumber', grant.partNumber);
+  return `${origin}${path}?${new URLSearchParams({ expires: grant.expiresAt, signature })}`;
 }
 
 /** RFC 6266: a plain ASCII name for old clients, the exact UTF-8 name for the rest. */
@@ -104,9 +135,7 @@ export function artifactRoutes(app: App) {
   routes.put('/artifacts/*', async (c) => {
     const path = pathAfter(c, 'artifacts');
     authorizedPath(c, path, 'editor');
-    const declared = c.req.header('Content-Length');
-    const expectedBytes = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined;
-    await store.write(path, bodyOf(c), expectedBytes);
+    await store.write(path, bodyOf(c), declaredLength(c));
     return c.json({});
   });
 
@@ -118,13 +147,53 @@ export function artifactRoutes(app: App) {
     return c.json({});
   });
 
-  for (const action of ['create', 'complete', 'abort'] as const) {
-    routes.post(`/mpu/${action}/*`, async (c) => {
-      authorizedPath(c, pathAfter(c, `mpu/${action}`), 'editor');
-      await readJson(c, multipartBodies[action]);
-      return c.json({ error_code: 'NOT_IMPLEMENTED', message: MULTIPART_UNSUPPORTED }, 501);
-    });
-  }
+  // Multipart upload: the URL names the artifact folder, `path` the client's local file, whose name the artifact keeps.
+  const multipartFolder = (c: AppContext, action: string): string => {
+    const folder = pathAfter(c, `mpu/${action}`);
+    authorizedPath(c, folder, 'editor');
+    return folder;
+  };
+  const targetIn = (folder: string, localFile: string) => `${folder}/${localFile.split(/[\\/]/).at(-1)}`;
 
+  routes.post('/mpu/create/*', async (c) => {
+    const folder = multipartFolder(c, 'create');
+    const body = await readJson(c, multipartBodies.create);
+    const upload = await store.multipart.create(targetIn(folder, body.path), body.num_parts, principalOf(c).user.username);
+    const origin = originOf(c, app.config);
+    return c.json({
+      upload_id: upload.uploadId,
+      credentials: upload.parts.map(({ grant, signature }) => ({ url: partUrl(origin, grant, signature), part_number: Number(grant.partNumber), headers: {} })),
+    });
+  });
+
+  routes.post('/mpu/complete/*', async (c) => {
+    const folder = multipartFolder(c, 'complete');
+    const body = await readJson(c, multipartBodies.complete);
+    const parts = body.parts.map((part) => ({ partNumber: part.part_number, etag: part.etag }));
+    await store.multipart.complete(targetIn(folder, body.path), body.upload_id, parts);
+    return c.json({});
+  });
+
+  routes.post('/mpu/abort/*', async (c) => {
+    const folder = multipartFolder(c, 'abort');
+    const body = await readJson(c, multipartBodies.abort);
+    await store.multipart.abort(targetIn(folder, body.path), body.upload_id);
+    return c.json({});
+  });
+
+  return routes;
+}
+
+/**
+ * Where the client PUTs each part (MLflow's `_upload_part`: a plain `requests.put` without the tracking
+ * credentials, reading the ETag it answers). Mounted before the credential check: the signature is the credential.
+ */
+export function multipartPartRoutes(app: App) {
+  const routes = new Hono<AppEnv>();
+  routes.put(MULTIPART_PART_ROUTE, async (c) => {
+    const grant = { uploadId: c.req.param('uploadId'), partNumber: c.req.param('partNumber'), expiresAt: c.req.query('expires') ?? '' };
+    const etag = await app.artifacts.multipart.writePart(grant, c.req.query('signature') ?? '', bodyOf(c), declaredLength(c));
+    return c.body(null, 200, { ETag: etag });
+  });
   return routes;
 }

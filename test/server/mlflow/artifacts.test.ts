@@ -1,53 +1,23 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runs } from '../../../src/db/schema/tracking.ts';
-import { insertExperiment } from '../../../src/tracking/experiment-queries.ts';
-import { MULTIPART_UNSUPPORTED } from '../../../src/server/mlflow/artifact-routes.ts';
 import { runScenarios } from '../../helpers/scenarios.ts';
-import { ADMIN, MEMBER, createTestApp, type TestApp } from '../../helpers/test-app.ts';
+import { ADMIN, type TestApp } from '../../helpers/test-app.ts';
+import { API, MINE, RUN, RUN_ROOT, SECRET, SHARED, createArtifactWorld, type ArtifactWorld } from './artifact-world.ts';
 
-/** Experiments in three projects: the default one (mia edits), `secret` (mia has no role), `shared` (mia views). */
-const MINE = 11;
-const SECRET = 12;
-const SHARED = 13;
-const RUN = 'a'.repeat(32);
-const RUN_ROOT = `${MINE}/${RUN}/artifacts`;
-const API = '/api/2.0/mlflow-artifacts/artifacts';
-
+let world: ArtifactWorld;
 let t: TestApp;
-const outside = mkdtempSync(join(tmpdir(), 'trainyard-outside-'));
-afterAll(() => rmSync(outside, { recursive: true, force: true }));
-
-const admin = () => ({ Authorization: t.basic(ADMIN) });
-const member = () => ({ Authorization: t.basic(MEMBER) });
-const storeFile = (path: string) => join(t.app.artifacts.root, path);
-
-function put(path: string, body: string | Uint8Array, headers = admin()) {
-  return t.request(`${API}/${path}`, { method: 'PUT', headers: { ...headers, 'Content-Type': 'application/octet-stream' }, body });
-}
+let outside: string;
+const admin = () => world.admin();
+const member = () => world.member();
+const storeFile = (path: string) => world.storeFile(path);
+const put = (path: string, body: string | Uint8Array, headers = admin()) => world.put(path, body, headers);
 
 beforeAll(async () => {
-  t = await createTestApp({ maxBodyBytes: 4096 });
-  const by = { actor: 'test' };
-  const projects = { [MINE]: t.app.projects.ensureDefault(), [SECRET]: t.app.projects.create({ name: 'secret' }, by), [SHARED]: t.app.projects.create({ name: 'shared' }, by) };
-  t.app.projects.setMember(projects[SHARED], MEMBER.username, 'viewer', by);
-  for (const [id, project] of Object.entries(projects)) {
-    insertExperiment(t.app.db, { id: Number(id), projectId: project.id, name: `exp-${id}`, artifactLocation: `mlflow-artifacts:/${id}`, creationTime: 1, lastUpdateTime: 1 });
-  }
-  t.app.db.insert(runs).values({ runUuid: RUN, experimentId: MINE, status: 'RUNNING', startTime: 1, artifactUri: `mlflow-artifacts:/${RUN_ROOT}` }).run();
-
-  writeFileSync(join(outside, 'secret.txt'), 'outside the store');
-  mkdirSync(storeFile(RUN_ROOT), { recursive: true });
-  symlinkSync(outside, storeFile(`${RUN_ROOT}/escape`));
-  symlinkSync(join(outside, 'secret.txt'), storeFile(`${RUN_ROOT}/link.txt`));
-  mkdirSync(storeFile(`${SECRET}/r`), { recursive: true });
-  writeFileSync(storeFile(`${SECRET}/r/hidden.txt`), 'hidden');
-  mkdirSync(storeFile(`${SHARED}/r`), { recursive: true });
-  writeFileSync(storeFile(`${SHARED}/r/shared.txt`), 'shared');
+  world = await createArtifactWorld();
+  ({ t, outside } = world);
 });
 
 describe('upload, list, download, delete as the MLflow client does them', () => {
@@ -223,37 +193,6 @@ describe('paths that could leave the store', () => {
     expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('outside the store');
     expect(existsSync('/tmp/escaped.txt')).toBe(false);
     expect(readdirSync(storeFile(RUN_ROOT)).filter((name) => name.includes('escaped'))).toEqual([]);
-  });
-});
-
-describe('multipart uploads', () => {
-  const mpu = (action: string, path: string, body: unknown, headers = admin()) =>
-    t.request(`/api/2.0/mlflow-artifacts/mpu/${action}/${path}`, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-
-  it('answers as MLflow’s proxy over a local folder does, so the client falls back to one streamed PUT', async () => {
-    for (const [action, body] of [
-      ['create', { path: 'model.pkl', num_parts: 3 }],
-      ['complete', { path: 'model.pkl', upload_id: 'u1', parts: [{ part_number: 1, etag: 'e' }] }],
-      ['abort', { path: 'model.pkl', upload_id: 'u1' }],
-    ] as const) {
-      const response = await mpu(action, `${RUN_ROOT}/model`, body);
-      expect(response.status).toBe(501);
-      expect(await response.json()).toEqual({ error_code: 'NOT_IMPLEMENTED', message: MULTIPART_UNSUPPORTED });
-    }
-  });
-
-  it('refuses malformed requests with 4xx first', async () => {
-    const cases: Array<[Response, number]> = [
-      [await mpu('create', `${RUN_ROOT}/model`, { num_parts: 3 }), 400],
-      [await mpu('create', `${RUN_ROOT}/model`, { path: 'x', num_parts: 'many' }), 400],
-      [await mpu('complete', `${RUN_ROOT}/model`, { path: 'x' }), 400],
-      [await mpu('create', `${RUN_ROOT}/..%2Fx`, { path: 'x' }), 400],
-      [await mpu('create', `${SHARED}/r`, { path: 'x' }, member()), 403],
-      [await mpu('create', `999/r`, { path: 'x' }), 404],
-      [await mpu('create', `${RUN_ROOT}/model`, { path: 'x'.repeat(5000) }), 413],
-      [await t.request(`/api/2.0/mlflow-artifacts/mpu/create/${RUN_ROOT}/model`, { method: 'POST', headers: admin(), body: 'path=x' }), 415],
-    ];
-    for (const [response, status] of cases) expect(response.status, await response.text()).toBe(status);
   });
 });
 
