@@ -1,4 +1,6 @@
 import { benchArtifacts } from './artifacts.ts';
+import { benchPlacement } from './placement.ts';
+import { benchContainers } from './containers.ts';
 import { printResult, type BenchResult } from './report.ts';
 import { benchStartup } from './startup.ts';
 import { benchTracking } from './tracking.ts';
@@ -11,6 +13,8 @@ const BENCHMARKS: Array<{ name: string; run: () => Promise<BenchResult> }> = [
   { name: 'startup', run: benchStartup },
   { name: 'artifacts', run: benchArtifacts },
   { name: 'tracking', run: benchTracking },
+  { name: 'placement', run: benchPlacement },
+  { name: 'containers', run: benchContainers },
 ];
 
 // A Ctrl-C still goes through process.exit, so the benches' exit hooks kill their children and remove temp dirs.
