@@ -51,6 +51,7 @@ export const jobSubmissionSchema = z
     cpus: z.number().positive().max(1024).optional(),
     memory: size('memory').optional(),
     priority: z.number().int().min(-MAX_PRIORITY).max(MAX_PRIORITY).default(0),
+    preemptible: z.boolean().default(false),
     timeLimit: duration.optional(),
     retries: z.number().int().min(0).max(MAX_RETRIES).default(0),
     snapshotId: z.string().regex(/^[a-f0-9]{32}$/, 'snapshotId is the id an upload answered').optional(),

@@ -92,6 +92,7 @@ export function createJobs(deps: { db: Db; now: () => number; bus: Bus; projects
           cpus: submission.cpus ?? null,
           memory: submission.memory ?? null,
           priority: submission.priority,
+          preemptible: submission.preemptible,
           timeLimitMs: submission.timeLimit ?? null,
           maxRetries: submission.retries,
           snapshotId: submission.snapshotId ?? null,

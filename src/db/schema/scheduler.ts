@@ -25,6 +25,8 @@ export const jobs = sqliteTable(
     cpus: real('cpus'),
     memory: integer('memory'),
     priority: integer('priority').notNull().default(0),
+    /** A higher-priority job may stop it (SIGTERM, grace, back to the queue) to start sooner. */
+    preemptible: integer('preemptible', { mode: 'boolean' }).notNull().default(false),
     timeLimitMs: integer('time_limit_ms'),
     maxRetries: integer('max_retries').notNull().default(0),
     /** Starts so far, retries and requeues after preemption included. */

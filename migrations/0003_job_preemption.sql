@@ -1,0 +1,1 @@
+ALTER TABLE `jobs` ADD `preemptible` integer DEFAULT false NOT NULL;
