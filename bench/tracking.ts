@@ -16,23 +16,33 @@ import { median, type BenchResult } from './report.ts';
  * The tracking hot paths of issue 3, through a real appliance (startAppliance on a free port, a temp data dir)
  * over real HTTP with kept-alive connections (Node's fetch), against raw better-sqlite3 inserts of the same rows
  * into a freshly migrated database, measured in the same run:
- * - log-batch ingest of 1000-point batches, in metric points per second;
+ * - log-batch ingest of 1000-point batches, in metric points per second, and of 100 keys at one step a call, as
+ *   `mlflow.log_metrics` sends them;
  * - single log-metric calls, one after another on one connection, in calls per second, against a bare node:http
  *   server answering the same calls with the same client (the floor the machine sets);
  * - runs/search over 10,000 runs with a metric filter and a metric order, median latency;
- * - the whole history of a 100,000-point metric, median latency.
+ * - the whole history of a 100,000-point metric, median latency;
+ * - the dashboard's chart series of a 1,000,000-point metric downsampled to 1000 points, median latency, against
+ *   raw better-sqlite3 reading the same metric's steps and values from the same database.
  */
 
 const POINTS_PER_BATCH = 1000;
 const KEYS_PER_BATCH = 10;
 const BATCHES_PER_ROUND = 100;
 const IN_FLIGHT = 4;
+const WIDE_KEYS = 100;
+const WIDE_BATCHES_PER_ROUND = 500;
 const ROUNDS = 5;
 const SINGLE_CALLS = 3000;
 const SEARCH_RUNS = 10_000;
 const SEARCH_SAMPLES = 50;
 const HISTORY_POINTS = 100_000;
 const HISTORY_SAMPLES = 10;
+const SERIES_POINTS = 1_000_000;
+const SERIES_SAMPLES = 10;
+/** The chart series' one spike, which downsampling must keep. */
+const SERIES_SPIKE_STEP = 654_321;
+const MLFLOW = '/api/2.0/mlflow';
 
 /**
  * The HTTP client runs in a worker thread, so the appliance has the main thread to itself, as it would with the
@@ -91,8 +101,10 @@ function startClient(url: string, token: string) {
   return { run, stop: () => worker.terminate() };
 }
 
+type Point = { key: string; value: number; timestamp: number; step: number };
+
 /** A batch of `POINTS_PER_BATCH` points: KEYS_PER_BATCH keys over consecutive steps. */
-function batchMetrics(batch: number): Array<{ key: string; value: number; timestamp: number; step: number }> {
+function batchMetrics(batch: number): Point[] {
   const stepsPerBatch = POINTS_PER_BATCH / KEYS_PER_BATCH;
   return Array.from({ length: POINTS_PER_BATCH }, (_, index) => {
     const step = batch * stepsPerBatch + Math.floor(index / KEYS_PER_BATCH);
@@ -100,8 +112,15 @@ function batchMetrics(batch: number): Array<{ key: string; value: number; timest
   });
 }
 
+/** A training step's metrics in one call: WIDE_KEYS keys at step `batch`. */
+function wideMetrics(batch: number): Point[] {
+  return Array.from({ length: WIDE_KEYS }, (_, index) => ({ key: `wide_${index}`, value: Math.cos(batch + index), timestamp: 1_700_000_000_000 + batch, step: batch }));
+}
+
+const pointCount = (batches: Point[][]) => batches.reduce((count, points) => count + points.length, 0);
+
 /** The baseline: the same rows through one prepared INSERT per point, a transaction per batch, as raw as it gets. */
-function rawInsertRate(batches: ReturnType<typeof batchMetrics>[], runUuid: string): number {
+function rawInsertRate(batches: Point[][], runUuid: string): number {
   const dir = mkdtempSync(join(tmpdir(), 'trainyard-bench-raw-'));
   const db = openDatabase(join(dir, 'raw.db'));
   try {
@@ -111,16 +130,36 @@ function rawInsertRate(batches: ReturnType<typeof batchMetrics>[], runUuid: stri
     client.prepare("INSERT INTO experiments (id, project_id, name, artifact_location, creation_time, last_update_time) VALUES (1, 1, 'raw', '', 0, 0)").run();
     client.prepare("INSERT INTO runs (run_uuid, experiment_id, status, artifact_uri) VALUES (?, 1, 'RUNNING', '')").run(runUuid);
     const insert = client.prepare('INSERT INTO metrics (run_uuid, key, value, timestamp, step) VALUES (?, ?, ?, ?, ?)');
-    const insertBatch = client.transaction((points: ReturnType<typeof batchMetrics>) => {
+    const insertBatch = client.transaction((points: Point[]) => {
       for (const point of points) insert.run(runUuid, point.key, point.value, point.timestamp, point.step);
     });
     const started = performance.now();
     for (const points of batches) insertBatch(points);
-    return (batches.length * POINTS_PER_BATCH) / ((performance.now() - started) / 1000);
+    return pointCount(batches) / ((performance.now() - started) / 1000);
   } finally {
     db.$client.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * log-batch ingest of `batches` over HTTP, each round into a new run, against raw inserts of the same rows, in
+ * points per second; round 0 warms up the JIT and the page cache.
+ */
+async function ingestRates(client: ReturnType<typeof startClient>, newRun: () => string, batches: Point[][]) {
+  const ingest: number[] = [];
+  const raw: number[] = [];
+  for (let round = 0; round <= ROUNDS; round++) {
+    const runId = newRun();
+    const bodies = batches.map((metrics) => JSON.stringify({ run_id: runId, metrics }));
+    const { totalMs } = await client.run({ method: 'POST', path: `${MLFLOW}/runs/log-batch`, bodies, inFlight: IN_FLIGHT });
+    const rawRate = rawInsertRate(batches, runId);
+    if (round > 0) {
+      ingest.push(Math.round(pointCount(batches) / (totalMs / 1000)));
+      raw.push(Math.round(rawRate));
+    }
+  }
+  return { ingest, raw };
 }
 
 /**
@@ -171,6 +210,29 @@ function seedHistory(appliance: Appliance, caller: Caller, runId: string): void 
   }
 }
 
+/** A noisy falling curve with one spike, logged as a training loop would: 1000 consecutive steps a call. */
+function seedSeries(appliance: Appliance, caller: Caller, runId: string): void {
+  for (let batch = 0; batch < SERIES_POINTS / POINTS_PER_BATCH; batch++) {
+    const metrics = Array.from({ length: POINTS_PER_BATCH }, (_, index) => {
+      const step = batch * POINTS_PER_BATCH + index;
+      const value = step === SERIES_SPIKE_STEP ? 1000 : 1 / (1 + step / 10_000) + 0.05 * Math.sin(step / 7);
+      return { key: 'loss', value, timestamp: 1_700_000_000_000 + step, step };
+    });
+    appliance.app.tracking.metrics.logBatch(caller, { run_id: runId, metrics });
+  }
+}
+
+/** The baseline for the series: the same metric's steps and values read raw, in step order, as rows. */
+function rawSeriesReadMs(appliance: Appliance, runUuid: string): number[] {
+  const read = appliance.app.db.$client.prepare('SELECT step, value FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step').raw();
+  return Array.from({ length: SERIES_SAMPLES + 1 }, () => {
+    const started = performance.now();
+    const rows = read.all(runUuid, 'loss');
+    if (rows.length !== SERIES_POINTS) throw new Error(`raw read found ${rows.length} points, expected ${SERIES_POINTS}`);
+    return performance.now() - started;
+  }).slice(1);
+}
+
 const rounded = (ms: number) => Math.round(ms * 100) / 100;
 
 export async function benchTracking(): Promise<BenchResult> {
@@ -181,7 +243,7 @@ export async function benchTracking(): Promise<BenchResult> {
   const admin = appliance.app.users.get('admin');
   const caller: Caller = { user: admin };
   const { secret } = appliance.app.tokens.create(admin, { name: 'bench' }, { actor: 'bench' });
-  const client = startClient(`${appliance.url}/api/2.0/mlflow`, secret);
+  const client = startClient(appliance.url, secret);
   try {
     // Seeding goes through the tracking domain directly: the set-up is not what is measured.
     const { experiments, runs } = appliance.app.tracking;
@@ -192,20 +254,8 @@ export async function benchTracking(): Promise<BenchResult> {
     const historyRun = newRun();
     seedHistory(appliance, caller, historyRun);
 
-    // log-batch ingest against raw inserts of the same rows; round 0 warms up the JIT and the page cache.
-    const batches = Array.from({ length: BATCHES_PER_ROUND }, (_, batch) => batchMetrics(batch));
-    const ingest: number[] = [];
-    const raw: number[] = [];
-    for (let round = 0; round <= ROUNDS; round++) {
-      const runId = newRun();
-      const bodies = batches.map((metrics) => JSON.stringify({ run_id: runId, metrics }));
-      const { totalMs } = await client.run({ method: 'POST', path: '/runs/log-batch', bodies, inFlight: IN_FLIGHT });
-      const rawRate = rawInsertRate(batches, runId);
-      if (round > 0) {
-        ingest.push(Math.round((BATCHES_PER_ROUND * POINTS_PER_BATCH) / (totalMs / 1000)));
-        raw.push(Math.round(rawRate));
-      }
-    }
+    const { ingest, raw } = await ingestRates(client, newRun, Array.from({ length: BATCHES_PER_ROUND }, (_, batch) => batchMetrics(batch)));
+    const wide = await ingestRates(client, newRun, Array.from({ length: WIDE_BATCHES_PER_ROUND }, (_, batch) => wideMetrics(batch)));
 
     // Single log-metric calls, one at a time on one kept-alive connection, against a bare server's floor.
     const singleRun = newRun();
@@ -216,7 +266,7 @@ export async function benchTracking(): Promise<BenchResult> {
         const step = round * SINGLE_CALLS + call;
         return JSON.stringify({ run_id: singleRun, key: 'loss', value: 1 / (step + 1), timestamp: 1_700_000_000_000 + step, step });
       });
-      const { totalMs } = await client.run({ method: 'POST', path: '/runs/log-metric', bodies, inFlight: 1 });
+      const { totalMs } = await client.run({ method: 'POST', path: `${MLFLOW}/runs/log-metric`, bodies, inFlight: 1 });
       if (round > 0) {
         single.push(Math.round(SINGLE_CALLS / (totalMs / 1000)));
         bare.push(await bareServerCallRate(bodies));
@@ -231,7 +281,7 @@ export async function benchTracking(): Promise<BenchResult> {
         order_by: ['metrics.acc DESC'],
         max_results: maxResults,
       });
-      const job = { method: 'POST' as const, path: '/runs/search', inFlight: 1, countField: 'runs' };
+      const job = { method: 'POST' as const, path: `${MLFLOW}/runs/search`, inFlight: 1, countField: 'runs' };
       await client.run({ ...job, bodies: Array(5).fill(body) });
       const { times, items } = await client.run({ ...job, bodies: Array(SEARCH_SAMPLES).fill(body) });
       if (items !== maxResults) throw new Error(`runs/search found ${items} runs, expected ${maxResults}`);
@@ -241,11 +291,25 @@ export async function benchTracking(): Promise<BenchResult> {
     const search1000 = await search(1000);
 
     // The whole history of a 100,000-point metric in one answer.
-    const historyJob = { method: 'GET' as const, path: `/metrics/get-history?run_id=${historyRun}&metric_key=loss`, inFlight: 1, countField: 'metrics' };
+    const historyJob = { method: 'GET' as const, path: `${MLFLOW}/metrics/get-history?run_id=${historyRun}&metric_key=loss`, inFlight: 1, countField: 'metrics' };
     await client.run({ ...historyJob, bodies: ['', ''] });
     const { times, items } = await client.run({ ...historyJob, bodies: Array(HISTORY_SAMPLES).fill('') });
     if (items !== HISTORY_POINTS) throw new Error(`get-history answered ${items} points, expected ${HISTORY_POINTS}`);
     const history = times.map(rounded);
+
+    // The dashboard's chart of a 1,000,000-point metric, downsampled to 1000 points on the server; seeded only now
+    // so the figures above stay comparable with runs of this bench that had no such metric.
+    const seriesRun = newRun();
+    seedSeries(appliance, caller, seriesRun);
+    const seriesPath = `/api/v1/runs/${seriesRun}/metrics/loss/series?points=1000`;
+    const seriesCheck = await fetch(appliance.url + seriesPath, { headers: { Authorization: `Bearer ${secret}` } });
+    const chart = (await seriesCheck.json()) as { total: number; steps: number[]; values: Array<number | null> };
+    if (chart.total !== SERIES_POINTS || chart.steps.length !== 1000) throw new Error(`series answered ${chart.total} points as ${chart.steps.length}`);
+    if (chart.values[chart.steps.indexOf(SERIES_SPIKE_STEP)] !== 1000) throw new Error('series lost the spike');
+    const seriesJob = { method: 'GET' as const, path: seriesPath, inFlight: 1, countField: 'steps' };
+    await client.run({ ...seriesJob, bodies: ['', ''] });
+    const series = (await client.run({ ...seriesJob, bodies: Array(SERIES_SAMPLES).fill('') })).times.map(rounded);
+    const rawSeries = rawSeriesReadMs(appliance, seriesRun).map(rounded);
 
     const rawRate = median(raw);
     return {
@@ -254,11 +318,17 @@ export async function benchTracking(): Promise<BenchResult> {
         { label: 'log-batch ingest over HTTP', value: median(ingest), unit: 'pt/s', baseline: rawRate, target: '>= 300000 pt/s', samples: ingest },
         { label: 'log-batch ingest, share of raw inserts', value: Math.round((median(ingest) / rawRate) * 1000) / 10, unit: '%', target: '>= 50 %' },
         { label: 'baseline: raw better-sqlite3 inserts', value: rawRate, unit: 'pt/s', samples: raw },
+        { label: `log-batch of ${WIDE_KEYS} keys at one step`, value: median(wide.ingest), unit: 'pt/s', baseline: median(wide.raw), samples: wide.ingest },
+        { label: `log-batch of ${WIDE_KEYS} keys, share of raw inserts`, value: Math.round((median(wide.ingest) / median(wide.raw)) * 1000) / 10, unit: '%' },
+        { label: 'baseline: raw inserts of the same rows', value: median(wide.raw), unit: 'pt/s', samples: wide.raw },
         { label: 'single log-metric calls, one connection', value: median(single), unit: 'call/s', baseline: median(bare), target: '>= 3000 call/s', samples: single },
         { label: 'baseline: bare node:http server, same client', value: median(bare), unit: 'call/s', samples: bare },
         { label: `runs/search over ${SEARCH_RUNS} runs, 100 results`, value: median(search100), unit: 'ms', target: '<= 10 ms', samples: search100 },
         { label: `runs/search over ${SEARCH_RUNS} runs, 1000 results`, value: median(search1000), unit: 'ms', samples: search1000 },
         { label: `metric history of ${HISTORY_POINTS} points`, value: median(history), unit: 'ms', target: '<= 100 ms', samples: history },
+        { label: `chart series of ${SERIES_POINTS} points, 1000 shown`, value: median(series), unit: 'ms', baseline: median(rawSeries), target: '<= 150 ms', samples: series },
+        { label: 'chart series, share of the raw read\'s time', value: Math.round((median(series) / median(rawSeries)) * 1000) / 10, unit: '%' },
+        { label: `baseline: raw read of the ${SERIES_POINTS} points`, value: median(rawSeries), unit: 'ms', samples: rawSeries },
       ],
     };
   } finally {

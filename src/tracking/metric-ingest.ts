@@ -2,6 +2,7 @@ import type { Db } from '../db/connection.ts';
 import type { Caller } from './access.ts';
 import { entry, entryText, int64Of, invalidValue, list, missingValue, runIdOf, type Message } from './message-fields.ts';
 import type { MetricPoint, MetricStatements } from './metric-queries.ts';
+import { addToBuckets, type MetricBucket } from './metric-rollup.ts';
 import { parseMetricValue } from './metric-values.ts';
 import type { RunLookup } from './run-lookup.ts';
 import { checkUniqueParamKeys, PARAM_LIMITS, RUN_TAG_LIMITS, writeParams, writeRunTags } from './run-writes.ts';
@@ -51,15 +52,23 @@ function metricPoint(item: Message, path: string, knownKeys: Set<string>): Metri
 export function createMetricIngest(deps: { db: Db; lookup: RunLookup; statements: MetricStatements }): MetricIngest {
   const { db, lookup, statements } = deps;
 
-  /** Inserts every point, then moves each key's latest point forward once. */
+  /**
+   * Inserts every point, then, in one pass over them, folds each key's points into its rollup buckets and finds its
+   * latest point: one upsert per key's latest point and per bucket touched, not per point.
+   */
   const writePoints = (runUuid: string, points: MetricPoint[]) => {
     statements.insertPoints(runUuid, points);
-    const latest = new Map<string, MetricPoint>();
+    const perKey = new Map<string, { latest: MetricPoint; buckets: Map<number, MetricBucket> }>();
     for (const point of points) {
-      const best = latest.get(point.key);
-      if (!best || isLater(point, best)) latest.set(point.key, point);
+      let metric = perKey.get(point.key);
+      if (!metric) perKey.set(point.key, (metric = { latest: point, buckets: new Map() }));
+      else if (isLater(point, metric.latest)) metric.latest = point;
+      addToBuckets(metric.buckets, point);
     }
-    for (const point of latest.values()) statements.upsertLatest(runUuid, point);
+    for (const [key, metric] of perKey) {
+      statements.upsertLatest(runUuid, metric.latest);
+      statements.upsertBuckets(runUuid, key, metric.buckets.values());
+    }
   };
   const logPoints = db.$client.transaction(writePoints);
 

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, createTestApp, type TestApp } from '../helpers/test-app.ts';
+import { rebuildMetricBuckets } from '../tracking/metric-fixtures.ts';
 import { addUser, mlflowAs, type MlflowClient } from './mlflow/tracking-client.ts';
 
 let t: TestApp;
@@ -26,6 +27,7 @@ function insertLongHistory(runId: string): void {
        SELECT ?, 'loss', CASE i WHEN 500000 THEN NULL WHEN 777777 THEN 100.0 ELSE 1.0 / (1 + i / 1000.0) END, 1700000000000 + i, i FROM n`,
     )
     .run(POINTS, runId);
+  rebuildMetricBuckets(t.app.db.$client);
 }
 
 beforeAll(async () => {

@@ -112,6 +112,42 @@ export const latestMetrics = sqliteTable(
   (table) => [primaryKey({ columns: [table.runUuid, table.key] }), index('latest_metrics_key_idx').on(table.key, table.value)],
 );
 
+/**
+ * A summary of each metric's points in ranges of 256 steps (`bucket` = `step >> 8`), so a chart of a million
+ * points reads thousands of rows. Kept in the metric ingest's transaction, filled from `metrics` by the migration
+ * that made it. `first`/`last` are the bucket's points in history order (step, timestamp, then as logged); min and
+ * max cover finite values only (NULL when there are none) and name the lowest step holding them; `count` counts
+ * every point, NaN and infinities included.
+ * The rows lie in (run, bucket, key) order, WITHOUT ROWID (set by the migration: drizzle cannot say so): a
+ * log-batch of many keys at one step, as `mlflow.log_metrics` sends, updates rows side by side instead of a page
+ * per key. Charts find a metric's rows through the (run, key, bucket) index, which changes only when a bucket is new.
+ */
+export const metricBuckets = sqliteTable(
+  'metric_buckets',
+  {
+    runUuid: text('run_uuid')
+      .notNull()
+      .references(() => runs.runUuid, { onDelete: 'cascade' }),
+    bucket: integer('bucket').notNull(),
+    key: text('key').notNull(),
+    count: integer('count').notNull(),
+    firstStep: integer('first_step').notNull(),
+    firstTimestamp: integer('first_timestamp').notNull(),
+    firstValue: real('first_value'),
+    lastStep: integer('last_step').notNull(),
+    lastTimestamp: integer('last_timestamp').notNull(),
+    lastValue: real('last_value'),
+    minValue: real('min_value'),
+    minValueStep: integer('min_value_step'),
+    maxValue: real('max_value'),
+    maxValueStep: integer('max_value_step'),
+  },
+  (table) => [
+    primaryKey({ columns: [table.runUuid, table.bucket, table.key] }),
+    index('metric_buckets_series_idx').on(table.runUuid, table.key, table.bucket),
+  ],
+);
+
 /** Datasets a run used (`log-inputs`), with the input's tags, as MLflow's DatasetInput. */
 export const runInputs = sqliteTable(
   'run_inputs',
