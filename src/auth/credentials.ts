@@ -2,7 +2,7 @@ import type { Audit } from '../audit/audit.ts';
 import { unauthorized } from '../lib/errors.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 import type { Sessions } from './sessions.ts';
-import { TOKEN_PREFIX, type TokenScope, type Tokens } from './tokens.ts';
+import { TOKEN_PREFIX, type ResolvedToken, type TokenScope, type Tokens } from './tokens.ts';
 import type { UserRecord, Users } from './users.ts';
 
 /** Who is calling, and how they proved it. Session callers must also present the session's CSRF token to write. */
@@ -11,6 +11,8 @@ export interface Principal {
   via: 'session' | 'token' | 'basic';
   scope: TokenScope;
   csrfToken?: string;
+  /** The run a job's token is bound to: such a caller may write to that run only (the server's run-scope check). */
+  runScope?: string;
 }
 
 export interface Client {
@@ -23,6 +25,12 @@ export interface Credentials {
   identify(request: { authorization?: string; sessionCookie?: string }, client: Client): Promise<Principal | undefined>;
   signIn(username: string, password: string, client: Client): Promise<{ cookieValue: string; principal: Principal }>;
   signOut(cookieValue: string, principal: Principal, client: Client): void;
+}
+
+const invalidToken = () => unauthorized('the token is invalid, expired or revoked');
+
+function tokenPrincipal({ user, scope, runUuid }: ResolvedToken): Principal {
+  return { user, via: 'token', scope, ...(runUuid !== null && { runScope: runUuid }) };
 }
 
 export function createCredentials(deps: {
@@ -56,8 +64,8 @@ export function createCredentials(deps: {
     const secret = decoded.slice(colon + 1);
     if (secret.startsWith(TOKEN_PREFIX)) {
       const found = tokens.resolve(secret);
-      if (!found || found.user.username !== username) throw unauthorized('the token is invalid, expired or revoked');
-      return { user: found.user, via: 'token', scope: found.scope };
+      if (!found || found.user.username !== username) throw invalidToken();
+      return tokenPrincipal(found);
     }
     return { user: await checkPassword(username, secret, client, 'basic'), via: 'basic', scope: 'write' };
   }
@@ -69,8 +77,8 @@ export function createCredentials(deps: {
         switch (scheme.toLowerCase()) {
           case 'bearer': {
             const found = tokens.resolve(value);
-            if (!found) throw unauthorized('the token is invalid, expired or revoked');
-            return { user: found.user, via: 'token', scope: found.scope };
+            if (!found) throw invalidToken();
+            return tokenPrincipal(found);
           }
           case 'basic':
             return fromBasic(value, client);

@@ -43,3 +43,13 @@ export function revokeTokenRecord(db: Db, userId: number, id: number, at: number
     .returning()
     .get();
 }
+
+/** Revokes the live tokens bound to a run; the ones it revoked. */
+export function revokeRunTokenRecords(db: Db, runUuid: string, at: number): TokenRecord[] {
+  return db
+    .update(apiTokens)
+    .set({ revokedAt: at })
+    .where(and(eq(apiTokens.runUuid, runUuid), isNull(apiTokens.revokedAt)))
+    .returning()
+    .all();
+}

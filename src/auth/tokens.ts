@@ -10,6 +10,7 @@ import {
   listTokensOfUser,
   markTokenUsed,
   prepareTokenLookup,
+  revokeRunTokenRecords,
   revokeTokenRecord,
   type TokenRecord,
 } from './token-queries.ts';
@@ -33,6 +34,8 @@ export interface PublicToken {
   expiresAt: number | null;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** The MLflow run a job's token is bound to; null for a token a user made. */
+  runUuid: string | null;
 }
 
 export function publicToken(token: TokenRecord): PublicToken {
@@ -41,13 +44,28 @@ export function publicToken(token: TokenRecord): PublicToken {
 }
 
 type Actor = { actor: string; ip?: string };
+type Minted = { secret: string; token: PublicToken };
+
+export interface ResolvedToken {
+  user: UserRecord;
+  scope: TokenScope;
+  /** Set for a run-scoped token: the one run it may write to. */
+  runUuid: string | null;
+}
 
 export interface Tokens {
   /** The secret is in the answer once; only its digest is stored. */
-  create(user: UserRecord, input: z.input<typeof newTokenSchema>, by: Actor): { secret: string; token: PublicToken };
-  resolve(secret: string): { user: UserRecord; scope: TokenScope } | undefined;
+  create(user: UserRecord, input: z.input<typeof newTokenSchema>, by: Actor): Minted;
+  /**
+   * A token bound to one MLflow run, for the job that logs to it: the server lets it write to that run only and
+   * read within the run's project. Made by the scheduler, never through the API.
+   */
+  createForRun(user: UserRecord, input: { runUuid: string; name: string; expiresAt: number }, by: Actor): Minted;
+  resolve(secret: string): ResolvedToken | undefined;
   list(user: UserRecord): PublicToken[];
   revoke(user: UserRecord, id: number, by: Actor): PublicToken;
+  /** Revokes every live token bound to the run; how many there were. */
+  revokeForRun(runUuid: string, by: Actor): number;
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -55,6 +73,21 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 export function createTokens(deps: { db: Db; audit: Audit; now: () => number }): Tokens {
   const { db, audit } = deps;
   const findByHash = prepareTokenLookup(db);
+
+  const mint = (user: UserRecord, fields: { name: string; scope: TokenScope; expiresAt: number | null; runUuid: string | null }, by: Actor): Minted => {
+    const secret = TOKEN_PREFIX + randomSecret(30);
+    const token = insertToken(db, {
+      ...fields,
+      userId: user.id,
+      tokenHash: sha256(secret),
+      prefix: secret.slice(0, TOKEN_PREFIX.length + 6),
+      createdAt: deps.now(),
+    });
+    const { scope, expiresAt, runUuid } = fields;
+    audit.record({ ...by, action: 'token.create', target: `${user.username}/${fields.name}`, detail: { id: token.id, scope, expiresAt, ...(runUuid && { run: runUuid }) } });
+    return { secret, token: publicToken(token) };
+  };
+
   return {
     create(user, input, by) {
       const { name, scope, expiresIn } = newTokenSchema.parse(input);
@@ -64,18 +97,10 @@ export function createTokens(deps: { db: Db; audit: Audit; now: () => number }):
         if (ms === undefined) throw badRequest(`expiresIn "${expiresIn}" is not a duration like 12h, 30d or 2w`);
         expiresAt = deps.now() + ms;
       }
-      const secret = TOKEN_PREFIX + randomSecret(30);
-      const token = insertToken(db, {
-        userId: user.id,
-        name,
-        scope,
-        tokenHash: sha256(secret),
-        prefix: secret.slice(0, TOKEN_PREFIX.length + 6),
-        createdAt: deps.now(),
-        expiresAt,
-      });
-      audit.record({ ...by, action: 'token.create', target: `${user.username}/${name}`, detail: { id: token.id, scope, expiresAt } });
-      return { secret, token: publicToken(token) };
+      return mint(user, { name, scope, expiresAt, runUuid: null }, by);
+    },
+    createForRun(user, { runUuid, name, expiresAt }, by) {
+      return mint(user, { name, scope: 'write', expiresAt, runUuid }, by);
     },
     resolve(secret) {
       const found = findByHash(sha256(secret));
@@ -84,7 +109,7 @@ export function createTokens(deps: { db: Db; audit: Audit; now: () => number }):
       const { token, user } = found;
       if (token.revokedAt !== null || (token.expiresAt !== null && token.expiresAt <= now)) return undefined;
       if (token.lastUsedAt === null || now - token.lastUsedAt > LAST_USED_RESOLUTION_MS) markTokenUsed(db, token.id, now);
-      return { user, scope: token.scope };
+      return { user, scope: token.scope, runUuid: token.runUuid };
     },
     list(user) {
       return listTokensOfUser(db, user.id).map(publicToken);
@@ -94,6 +119,11 @@ export function createTokens(deps: { db: Db; audit: Audit; now: () => number }):
       if (!token) throw notFound(`no live token ${id} of user "${user.username}"`);
       audit.record({ ...by, action: 'token.revoke', target: `${user.username}/${token.name}`, detail: { id } });
       return publicToken(token);
+    },
+    revokeForRun(runUuid, by) {
+      const revoked = revokeRunTokenRecords(db, runUuid, deps.now());
+      for (const token of revoked) audit.record({ ...by, action: 'token.revoke', target: token.name, detail: { id: token.id, run: runUuid } });
+      return revoked.length;
     },
   };
 }

@@ -11,6 +11,7 @@ import { clientInfo } from './middleware/client-info.ts';
 import { csrfProtection } from './middleware/csrf.ts';
 import { errorHandler, notFoundHandler } from './middleware/error-handler.ts';
 import { requestLog } from './middleware/request-log.ts';
+import { runScope } from './middleware/run-scope.ts';
 import { artifactRoutes, isArtifactUpload, multipartPartRoutes } from './mlflow/artifact-routes.ts';
 import { mlflowRoutes } from './mlflow/mlflow-routes.ts';
 import { adminPages } from './routes/admin-pages.ts';
@@ -77,6 +78,7 @@ export function createServer(app: App) {
   // Everything below needs a credential.
   http.use(requireCredential());
   http.use(csrfProtection());
+  http.use(runScope(app));
   http.route('/', signOutRoutes(app));
   http.route('/', liveRoutes(app));
   http.route('/', overviewRoutes(app, assets));

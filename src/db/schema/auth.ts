@@ -42,8 +42,10 @@ export const apiTokens = sqliteTable(
     expiresAt: integer('expires_at'),
     lastUsedAt: integer('last_used_at'),
     revokedAt: integer('revoked_at'),
+    /** Set for a job's token: it may write to this MLflow run only. */
+    runUuid: text('run_uuid'),
   },
-  (table) => [index('api_tokens_user_idx').on(table.userId), check('api_tokens_scope', sql`scope in ('read', 'write')`)],
+  (table) => [index('api_tokens_user_idx').on(table.userId), index('api_tokens_run_idx').on(table.runUuid), check('api_tokens_scope', sql`scope in ('read', 'write')`)],
 );
 
 export const projects = sqliteTable('projects', {
