@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the local images the tests use (no registry is reachable). Idempotent: an image that already
-# exists is left alone. Needs a running engine (scripts/docker-up.sh) and busybox-static.
+# exists is left alone. Needs a running engine (scripts/docker-up.sh) and busybox-static; the Python images
+# (scripts/python-image.sh) need root and Debian's mirror.
 set -euo pipefail
 
 DOCKER=/usr/bin/docker
@@ -43,3 +44,4 @@ build_busybox() {
 }
 
 build_busybox "$BUSYBOX_IMAGE"
+bash "$(dirname "${BASH_SOURCE[0]}")/python-image.sh"
