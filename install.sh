@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Development install of Trainyard on this machine, then run it:
-#   ./install.sh              install dependencies, create the data directory and the first admin, start the appliance
+# Installs Trainyard on this machine from this checkout, then runs it:
+#   ./install.sh              install dependencies, build the binary and install it as `trainyard` and `yard`,
+#                             create the data directory and the first admin, start the appliance
 #   ./install.sh --no-start   the same, without starting
 # Safe to run again: each step checks what is already there. Settings come from the environment
-# (TRAINYARD_DATA, TRAINYARD_PORT, TRAINYARD_HOST, TRAINYARD_ADMIN_USER, TRAINYARD_ADMIN_PASSWORD, ...).
+# (TRAINYARD_BIN_DIR, TRAINYARD_DATA, TRAINYARD_PORT, TRAINYARD_HOST, TRAINYARD_ADMIN_USER, TRAINYARD_ADMIN_PASSWORD, ...).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -11,7 +12,7 @@ start=1
 for arg in "$@"; do
   case "$arg" in
     --no-start) start=0 ;;
-    -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -45,6 +46,34 @@ fi
 ln -sf ../../src/cli/yard.ts node_modules/.bin/yard
 export PATH="$PWD/node_modules/.bin:$PATH"
 
+say "building the binary"
+node scripts/build-binary.ts
+
+if [ -n "${TRAINYARD_BIN_DIR:-}" ]; then
+  bin="$TRAINYARD_BIN_DIR"
+elif [ "$(id -u)" = 0 ]; then
+  bin=/usr/local/bin
+else
+  bin="$HOME/.local/bin"
+fi
+say "installing trainyard and yard in $bin"
+mkdir -p "$bin"
+if cmp -s dist/trainyard "$bin/trainyard"; then
+  echo "up to date"
+else
+  # Copied aside and renamed over the old one, which a running appliance may still be executing.
+  cp dist/trainyard "$bin/.trainyard.new"
+  chmod 755 "$bin/.trainyard.new"
+  mv -f "$bin/.trainyard.new" "$bin/trainyard"
+fi
+# One binary, two names: as `yard` it is always the command line.
+ln -sfn trainyard "$bin/yard"
+trainyard="$bin/trainyard"
+case ":$PATH:" in
+  *":$bin:"*) ;;
+  *) echo "note: $bin is not on your PATH; add it (export PATH=\"$bin:\$PATH\") to type trainyard and yard" ;;
+esac
+
 chosen_data="${TRAINYARD_DATA:-}"
 data="${TRAINYARD_DATA:-${XDG_DATA_HOME:-$HOME/.local/share}/trainyard}"
 export TRAINYARD_DATA="$data"
@@ -53,15 +82,15 @@ mkdir -p "$data"
 chmod 700 "$data"
 
 say "first admin"
-if node src/cli/yard.ts admin users --json | grep -q '"isAdmin": true'; then
+if "$trainyard" admin users --json | grep -q '"isAdmin": true'; then
   echo "an admin exists already"
 else
   admin="${TRAINYARD_ADMIN_USER:-admin}"
   if [ -n "${TRAINYARD_ADMIN_PASSWORD:-}" ]; then
-    printf '%s' "$TRAINYARD_ADMIN_PASSWORD" | node src/cli/yard.ts admin create-user --admin -u "$admin" --password-stdin
+    printf '%s' "$TRAINYARD_ADMIN_PASSWORD" | "$trainyard" admin create-user --admin -u "$admin" --password-stdin
   elif [ -t 0 ]; then
     echo "Choose a password (at least 8 characters) for the site admin \"$admin\"."
-    node src/cli/yard.ts admin create-user --admin -u "$admin"
+    "$trainyard" admin create-user --admin -u "$admin"
   else
     echo "install.sh: no terminal to ask for the admin password: set TRAINYARD_ADMIN_PASSWORD" >&2
     exit 1
@@ -70,6 +99,6 @@ fi
 
 if [ "$start" = 1 ]; then
   say "starting Trainyard (Ctrl-C stops it)"
-  exec node src/cli/yard.ts server
+  exec "$trainyard" server
 fi
-say "done: start it with ${chosen_data:+TRAINYARD_DATA=$chosen_data }npm start"
+say "done: start it with ${chosen_data:+TRAINYARD_DATA=$chosen_data }$trainyard"

@@ -1,5 +1,6 @@
 import { enableCompileCache, registerHooks } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -13,6 +14,8 @@ const inHeavyPackage = (url: string | undefined) => !!url && HEAVY_PACKAGES.some
 
 /** Call before importing anything else; only modules imported afterwards benefit. */
 export function speedUpModuleLoading(): void {
+  // The binary runs one bundled script and loads no module files: nothing to speed up, no compile cache to keep.
+  if (isSea()) return;
   enableCompileCache();
   registerHooks({
     resolve(specifier, context, nextResolve) {

@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
 import type Dockerode from 'dockerode';
 
-// dockerode and its dependencies are a third of the modules the server would load: load them on first use.
-const require = createRequire(import.meta.url);
-const loadDockerode = () => require('dockerode') as typeof Dockerode;
+// dockerode and its dependencies are a third of the modules the server would load: load them on first use. In the
+// binary's bundle `require` is the bundler's, which has dockerode inside; from source it is made for this file.
+const loadDockerode = (): typeof Dockerode =>
+  typeof require === 'function' ? require('dockerode') : createRequire(import.meta.url)('dockerode');
 
 /** Debian bookworm's engine (20.10) speaks API 1.41; pin it so a newer client never asks for more. */
 export const DOCKER_API_VERSION = 'v1.41';

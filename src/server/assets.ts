@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { readPackageFile } from '../lib/package-files.ts';
 import type { AssetUrls } from '../../web/views/layout.ts';
 
 export interface Asset {
@@ -10,20 +8,23 @@ export interface Asset {
   hash: string;
 }
 
-const require = createRequire(import.meta.url);
-const webStatic = (name: string) => fileURLToPath(new URL(`../../web/static/${name}`, import.meta.url));
+const JS = 'text/javascript; charset=utf-8';
+const CSS = 'text/css; charset=utf-8';
 
 /** The dashboard's static files: our own from web/static, vendored libraries straight from their npm packages. */
-const SOURCES: Record<string, { path: string; type: string }> = {
-  'app.css': { path: webStatic('app.css'), type: 'text/css; charset=utf-8' },
-  'app.js': { path: webStatic('app.js'), type: 'text/javascript; charset=utf-8' },
-  'charts.js': { path: webStatic('charts.js'), type: 'text/javascript; charset=utf-8' },
-  'favicon.svg': { path: webStatic('favicon.svg'), type: 'image/svg+xml' },
-  'htmx.min.js': { path: require.resolve('htmx.org/dist/htmx.min.js'), type: 'text/javascript; charset=utf-8' },
-  'hx-ws.min.js': { path: require.resolve('htmx.org/dist/ext/hx-ws.min.js'), type: 'text/javascript; charset=utf-8' },
-  'uplot.min.js': { path: require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
-  'uplot.min.css': { path: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
+const SOURCES: Record<string, { file: string; type: string }> = {
+  'app.css': { file: 'web/static/app.css', type: CSS },
+  'app.js': { file: 'web/static/app.js', type: JS },
+  'charts.js': { file: 'web/static/charts.js', type: JS },
+  'favicon.svg': { file: 'web/static/favicon.svg', type: 'image/svg+xml' },
+  'htmx.min.js': { file: 'node_modules/htmx.org/dist/htmx.min.js', type: JS },
+  'hx-ws.min.js': { file: 'node_modules/htmx.org/dist/ext/hx-ws.min.js', type: JS },
+  'uplot.min.js': { file: 'node_modules/uplot/dist/uPlot.iife.min.js', type: JS },
+  'uplot.min.css': { file: 'node_modules/uplot/dist/uPlot.min.css', type: CSS },
 };
+
+/** The package files behind the static assets (the binary embeds exactly these). */
+export const STATIC_FILES: readonly string[] = Object.values(SOURCES).map((source) => source.file);
 
 export interface Assets {
   get(name: string): Asset | undefined;
@@ -34,8 +35,8 @@ export interface Assets {
 
 export function loadAssets(): Assets {
   const assets = new Map<string, Asset>();
-  for (const [name, { path, type }] of Object.entries(SOURCES)) {
-    const body = readFileSync(path);
+  for (const [name, { file, type }] of Object.entries(SOURCES)) {
+    const body = readPackageFile(file);
     assets.set(name, { body, type, hash: createHash('sha256').update(body).digest('hex').slice(0, 12) });
   }
   const url = (name: string) => `/static/${assets.get(name)!.hash}/${name}`;
