@@ -18,7 +18,7 @@ import { median, type BenchResult } from './report.ts';
  * Each round runs the three in a rotating order; the first rounds are a discarded warm-up.
  */
 
-const IMAGE = 'trainyard-test/busybox:1';
+export const IMAGE = 'trainyard-test/busybox:1';
 const DOCKER_CLI = '/usr/bin/docker';
 const RUNS = 15;
 const WARMUP_ROUNDS = 2;
@@ -33,14 +33,14 @@ interface Samples {
   cliToExit: number[];
 }
 
-async function timed(work: () => Promise<unknown>): Promise<number> {
+export async function timed(work: () => Promise<unknown>): Promise<number> {
   const startedAt = performance.now();
   await work();
   return performance.now() - startedAt;
 }
 
 // The same environment as the runtime's client: a DOCKER_HOST of the caller's shell would point elsewhere.
-const cli = (args: string[]) => execFileAsync(DOCKER_CLI, args, { env: { ...process.env, DOCKER_HOST: undefined, DOCKER_CONTEXT: undefined } });
+export const cli = (args: string[]) => execFileAsync(DOCKER_CLI, args, { env: { ...process.env, DOCKER_HOST: undefined, DOCKER_CONTEXT: undefined } });
 
 async function runtimeRound(runtime: ContainerRuntime, samples: Samples | undefined): Promise<void> {
   const request = { kind: 'job' as const, id: randomUUID().slice(0, 12), project: 'bench', image: IMAGE, command: ['true'] };
@@ -71,19 +71,25 @@ async function rawRound(docker: Dockerode, label: string, samples: Samples | und
   samples?.rawToRunning.push(toRunning);
 }
 
-async function removeBenchContainers(docker: Dockerode, labels: string[]): Promise<void> {
+export async function removeBenchContainers(docker: Dockerode, labels: string[]): Promise<void> {
   const listed = await docker.listContainers({ all: true, filters: { label: labels } });
   await Promise.all(listed.map((container) => docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined)));
 }
 
-const overheadPercent = (value: number, baseline: number) => Math.round(((value - baseline) / baseline) * 1000) / 10;
+export const overheadPercent = (value: number, baseline: number) => Math.round(((value - baseline) / baseline) * 1000) / 10;
 
-export async function benchContainers(): Promise<BenchResult> {
+/** A client for the local engine, once it answers and has the bench image. */
+export async function engineWithImage(): Promise<Dockerode> {
   const docker = createDockerClient();
   if (!(await dockerAvailable(docker))) throw new Error('no Docker engine answers: start one with `bash scripts/docker-up.sh`');
   await docker.getImage(IMAGE).inspect().catch(() => {
     throw new Error(`image ${IMAGE} is missing: run \`bash scripts/test-images.sh\``);
   });
+  return docker;
+}
+
+export async function benchContainers(): Promise<BenchResult> {
+  const docker = await engineWithImage();
   const instanceId = `bench-${randomUUID().slice(0, 8)}`;
   const label = `${BENCH_LABEL}=${instanceId}`;
   const runtime = createContainerRuntime({ docker, instanceId, log: createLog('silent') });

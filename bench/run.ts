@@ -1,6 +1,7 @@
 import { benchArtifacts } from './artifacts.ts';
 import { benchPlacement } from './placement.ts';
 import { benchContainers } from './containers.ts';
+import { benchJobs } from './jobs.ts';
 import { printResult, type BenchResult } from './report.ts';
 import { benchStartup } from './startup.ts';
 import { benchTracking } from './tracking.ts';
@@ -15,6 +16,7 @@ const BENCHMARKS: Array<{ name: string; run: () => Promise<BenchResult> }> = [
   { name: 'tracking', run: benchTracking },
   { name: 'placement', run: benchPlacement },
   { name: 'containers', run: benchContainers },
+  { name: 'jobs', run: benchJobs },
 ];
 
 // A Ctrl-C still goes through process.exit, so the benches' exit hooks kill their children and remove temp dirs.

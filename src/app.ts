@@ -16,9 +16,15 @@ import { createUsers, type Users } from './auth/users.ts';
 import { createArtifactStore, type ArtifactStore } from './artifacts/artifact-store.ts';
 import { createGpuInventory, type GpuInventory } from './gpu/gpu-inventory.ts';
 import { createRegistry, type Registry } from './registry/registry.ts';
+import { createContainerRuntime, type ContainerRuntime } from './runtime/container-runtime.ts';
 import { createDockerClient } from './runtime/docker-client.ts';
+import { readInstanceId } from './scheduler/instance-id.ts';
+import { jobFolders } from './scheduler/job-container.ts';
+import { createJobTracking } from './scheduler/job-tracking.ts';
 import { createJobLogs, type JobLogs } from './scheduler/job-logs.ts';
 import { createJobs, type Jobs } from './scheduler/jobs.ts';
+import { createScheduler, type Scheduler } from './scheduler/scheduler.ts';
+import { createSnapshotStore, type SnapshotStore } from './scheduler/snapshot-store.ts';
 import { createTracking, type Tracking } from './tracking/tracking.ts';
 
 /** Everything the appliance is made of, built once and passed to whoever needs a part of it. */
@@ -42,6 +48,11 @@ export interface App {
   gpus: GpuInventory;
   jobs: Jobs;
   jobLogs: JobLogs;
+  snapshots: SnapshotStore;
+  /** Containers on the local engine, for this appliance's instance id; created on first use, like `docker`. */
+  readonly runtime: ContainerRuntime;
+  /** Runs the queued jobs once started (the appliance starts it; tests may not). */
+  readonly scheduler: Scheduler;
   close(): void;
 }
 
@@ -64,6 +75,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const log = options.log ?? createLog(config.logLevel);
   const now = options.now ?? Date.now;
   prepareDataDir(config.dataDir);
+  const instanceId = readInstanceId(config.dataDir);
   const db = openDatabase(join(config.dataDir, 'trainyard.db'));
 
   const bus = createBus();
@@ -78,7 +90,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const artifacts = createArtifactStore({ root: join(config.dataDir, 'artifacts'), now });
   const registry = createRegistry({ db, now, projects, audit });
 
+  const gpus = createGpuInventory(config.gpus, { log, now });
+  const jobs = createJobs({ db, now, bus, projects, audit });
+  const jobLogs = createJobLogs({ root: join(config.dataDir, 'job-logs'), bus });
   let docker: Dockerode | undefined;
+  let runtime: ContainerRuntime | undefined;
+  let scheduler: Scheduler | undefined;
+  const folders = jobFolders(config.dataDir);
   return {
     config,
     log,
@@ -97,9 +115,22 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     tracking,
     artifacts,
     registry,
-    gpus: createGpuInventory(config.gpus, { log, now }),
-    jobs: createJobs({ db, now, bus, projects, audit }),
-    jobLogs: createJobLogs({ root: join(config.dataDir, 'job-logs'), bus }),
+    gpus,
+    jobs,
+    jobLogs,
+    get runtime() {
+      return (runtime ??= createContainerRuntime({ docker: this.docker, instanceId, log, mountRoots: [folders.snapshots, folders.outputs] }));
+    },
+    get scheduler() {
+      // The runtime (and with it the Docker client) is made only once there is a job to run.
+      scheduler ??= createScheduler({
+        jobs, jobLogs, gpus, log, now, bus, config, instanceId,
+        runtime: () => this.runtime,
+        tracking: createJobTracking({ tracking, tokens, users, projects, config, now, log }),
+      });
+      return scheduler;
+    },
+    snapshots: createSnapshotStore({ root: join(config.dataDir, 'snapshots'), db, now, maxBytes: config.snapshotMaxBytes }),
     close() {
       db.$client.close();
     },

@@ -1,5 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp, type App, type AppOptions } from './app.ts';
@@ -20,7 +22,7 @@ export interface Appliance {
 const SESSION_SWEEP_MS = 60 * 60_000;
 const SHUTDOWN_GRACE_MS = 10_000;
 
-function listen(server: Server, config: Config): Promise<AddressInfo> {
+function listen(server: Server, config: Pick<Config, 'host' | 'port'>): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const where = `${config.host}:${config.port}`;
@@ -33,12 +35,86 @@ function listen(server: Server, config: Config): Promise<AddressInfo> {
   });
 }
 
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
+/** Docker's default bridge, whose address on the host is what `host.docker.internal` (host-gateway) names in a container. */
+const DOCKER_BRIDGE = 'docker0';
+
+export interface AddressSources {
+  interfaces: typeof networkInterfaces;
+  read: (path: string) => string;
+}
+
+const HOST_SOURCES: AddressSources = { interfaces: networkInterfaces, read: (path) => readFileSync(path, 'utf8') };
+const ipv4Number = (address: string) => address.split('.').reduce((sum, byte) => sum * 256 + Number(byte), 0);
+
+/**
+ * The IPv4 address this host holds on interface `name`. os.networkInterfaces() leaves out a link that is down, as
+ * docker0 is while no container runs; then the kernel's tables say it: the interface's subnet (/proc/net/route,
+ * little-endian hex) and the host's own addresses (the `/32 host LOCAL` entries of /proc/net/fib_trie).
+ */
+export function interfaceAddress(name: string, sources: AddressSources = HOST_SOURCES): string | undefined {
+  const listed = sources.interfaces()[name]?.find((entry) => entry.family === 'IPv4')?.address;
+  if (listed) return listed;
+  try {
+    const route = sources
+      .read('/proc/net/route')
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .find((fields) => fields[0] === name && fields[2] === '00000000');
+    if (!route) return undefined;
+    const [network, mask] = [route[1], route[7]].map((hex) => Buffer.from(hex ?? '', 'hex').readUInt32LE(0));
+    const locals = [...sources.read('/proc/net/fib_trie').matchAll(/\|-- ([\d.]+)\n\s+\/32 host LOCAL/g)].map((match) => match[1]!);
+    return locals.find((address) => (ipv4Number(address) & mask!) >>> 0 === network);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where else to listen so that jobs' containers reach the appliance: the default host (127.0.0.1) is out of their
+ * reach. The bridge address takes connections from this host's containers only, not from the network.
+ */
+export function bridgeAddress(config: Pick<Config, 'host' | 'bridgeHost'>, sources = HOST_SOURCES): string | undefined {
+  if (config.bridgeHost === 'off' || WILDCARD_HOSTS.has(config.host)) return undefined;
+  const address = config.bridgeHost === 'auto' ? interfaceAddress(DOCKER_BRIDGE, sources) : config.bridgeHost;
+  return address === config.host ? undefined : address;
+}
+
+/** The second listener, on the bridge address at the main port; in `auto` mode a failure only costs jobs their tracking. */
+async function listenOnBridge(app: App, fetch: (request: Request) => Response | Promise<Response>, port: number): Promise<Server | undefined> {
+  const host = bridgeAddress(app.config);
+  if (!host) return undefined;
+  const server = serve({ fetch, hostname: host, port }) as Server;
+  try {
+    await listen(server, { host, port });
+  } catch (error) {
+    if (app.config.bridgeHost !== 'auto') throw error;
+    app.log.warn({ err: error, host }, 'cannot listen on the Docker bridge: jobs will not reach MLflow');
+    return undefined;
+  }
+  app.log.info({ url: `http://${host}:${port}` }, 'containers reach trainyard on the Docker bridge');
+  return server;
+}
+
+/**
+ * Port 0 asks for any free port: it is picked before the app is built, so that the config names the port the
+ * appliance really listens on (a job's container is sent to it).
+ */
+async function concretePort(config: Config): Promise<Config> {
+  if (config.port !== 0) return config;
+  const probe = createHttpServer().listen(0, config.host);
+  const { port } = await listen(probe, config);
+  await new Promise((resolve) => probe.close(resolve));
+  return Object.freeze({ ...config, port });
+}
+
 /** config -> app -> migrate -> first admin -> serve. */
-export async function startAppliance(config: Config, options: AppOptions = {}): Promise<Appliance> {
+export async function startAppliance(requested: Config, options: AppOptions = {}): Promise<Appliance> {
+  const config = await concretePort(requested);
   const app = createApp(config, options);
   try {
     applyMigrations(app.db);
-    if ((await bootstrapAuth({ ...app, adminUsername: config.adminUsername, adminPassword: config.adminPassword })) === 'created-admin') {
+    if ((await bootstrapAuth({ users: app.users, projects: app.projects, adminUsername: config.adminUsername, adminPassword: config.adminPassword })) === 'created-admin') {
       app.log.info({ username: config.adminUsername }, 'created the first admin from TRAINYARD_ADMIN_PASSWORD');
     }
     app.tracking.experiments.ensureDefault();
@@ -51,13 +127,18 @@ export async function startAppliance(config: Config, options: AppOptions = {}): 
   const sockets = new WebSocketServer({ noServer: true });
   const server = serve({ fetch: http.fetch, hostname: config.host, port: config.port, websocket: { server: sockets } }) as Server;
   let address: AddressInfo;
+  let bridge: Server | undefined;
   try {
     address = await listen(server, config);
+    bridge = await listenOnBridge(app, http.fetch, address.port);
   } catch (error) {
+    server.close();
     app.close();
     throw error;
   }
   const sweeper = setInterval(() => app.sessions.sweep(), SESSION_SWEEP_MS).unref();
+  // Not awaited: reconciling with Docker must not hold up serving, and an engine that is down only delays jobs.
+  app.scheduler.start().catch((error: unknown) => app.log.error({ err: error }, 'the scheduler could not start'));
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   app.log.info({ url, version: VERSION, dataDir: config.dataDir }, 'trainyard is listening');
@@ -67,10 +148,12 @@ export async function startAppliance(config: Config, options: AppOptions = {}): 
     url,
     async close() {
       clearInterval(sweeper);
+      await app.scheduler.stop();
       for (const socket of sockets.clients) socket.close(1001, 'server shutting down');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+      const listeners = bridge ? [server, bridge] : [server];
+      const closed = Promise.all(listeners.map((listener) => new Promise<void>((resolve) => listener.close(() => resolve()))));
+      for (const listener of listeners) listener.closeIdleConnections();
+      const forced = setTimeout(() => listeners.forEach((listener) => listener.closeAllConnections()), SHUTDOWN_GRACE_MS).unref();
       await closed;
       clearTimeout(forced);
       app.close();

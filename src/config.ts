@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './lib/errors.ts';
+import { parseByteSize } from './lib/byte-size.ts';
 import { parseDuration } from './lib/duration.ts';
 
 const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -16,6 +18,16 @@ const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
 });
 
 const integer = z.coerce.number().int();
+const gpuCount = z.coerce.number({ error: 'a number of GPUs like 2 or 1.5' }).positive('a number of GPUs above 0').max(1024);
+
+const byteSize = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const bytes = parseByteSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a size like 512MB or 2GB (or a number of bytes)` });
+    return z.NEVER;
+  }
+  return bytes;
+});
 
 /**
  * GPU models a simulated inventory may name without their memory (`fake:4xH100`), with the power limit its
@@ -92,6 +104,18 @@ const configSchema = z.strictObject({
   adminUsername: z.string().min(1),
   adminPassword: z.string().min(1).optional(),
   gpus: gpuSource,
+  /**
+   * Where a job's container reaches the appliance (`host.docker.internal`, Docker's bridge gateway): `auto` also
+   * listens on the docker0 address when `host` is not a wildcard, `off` does not, an IPv4 address listens there too.
+   */
+  bridgeHost: z.string().refine((value) => value === 'auto' || value === 'off' || isIPv4(value), 'use auto, off or an IPv4 address like 172.17.0.1'),
+  /** The largest code snapshot (the packed .tar.gz) `yard run` may upload. */
+  snapshotMaxBytes: byteSize,
+  /** The image of a job that names none. */
+  defaultJobImage: z.string().regex(/^\S+$/, 'an image reference like trainyard/python:bookworm'),
+  /** The most GPUs one user's (or one project's) jobs hold at once; a GPU-memory slice counts as its share. */
+  gpuQuotaPerUser: gpuCount.optional(),
+  gpuQuotaPerProject: gpuCount.optional(),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -113,6 +137,9 @@ const DEFAULTS: ConfigInput = {
   loginWindowMs: '15m',
   adminUsername: 'admin',
   gpus: 'auto',
+  bridgeHost: 'auto',
+  snapshotMaxBytes: 512 * 1024 * 1024,
+  defaultJobImage: 'trainyard/python:bookworm',
 };
 
 /** Each setting and the environment variable that sets it; the README's configuration table mirrors this. */
@@ -131,6 +158,11 @@ export const ENVIRONMENT: Record<string, keyof ConfigInput> = {
   TRAINYARD_ADMIN_USER: 'adminUsername',
   TRAINYARD_ADMIN_PASSWORD: 'adminPassword',
   TRAINYARD_GPUS: 'gpus',
+  TRAINYARD_BRIDGE_HOST: 'bridgeHost',
+  TRAINYARD_SNAPSHOT_MAX_BYTES: 'snapshotMaxBytes',
+  TRAINYARD_DEFAULT_JOB_IMAGE: 'defaultJobImage',
+  TRAINYARD_GPU_QUOTA_PER_USER: 'gpuQuotaPerUser',
+  TRAINYARD_GPU_QUOTA_PER_PROJECT: 'gpuQuotaPerProject',
 };
 
 function readConfigFile(path: string): ConfigInput {

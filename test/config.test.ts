@@ -43,6 +43,53 @@ describe('loadConfig', () => {
   });
 });
 
+describe('the job settings', () => {
+  it('default to a 512 MB snapshot limit and the Debian Python image', () => {
+    expect(loadConfig({}, {})).toMatchObject({ snapshotMaxBytes: 512 * 2 ** 20, defaultJobImage: 'trainyard/python:bookworm' });
+  });
+
+  it.each([
+    [{}, { TRAINYARD_SNAPSHOT_MAX_BYTES: '2GB' }, { snapshotMaxBytes: 2 * 2 ** 30 }],
+    [{ snapshotMaxBytes: 1_000_000 }, {}, { snapshotMaxBytes: 1_000_000 }],
+    [{ config: configFile('snapshotMaxBytes: 64MB\ndefaultJobImage: registry.local/team/train:1\n') }, {}, { snapshotMaxBytes: 64 * 2 ** 20, defaultJobImage: 'registry.local/team/train:1' }],
+    [{}, { TRAINYARD_DEFAULT_JOB_IMAGE: 'python:3.12' }, { defaultJobImage: 'python:3.12' }],
+  ])('reads %j %j', (flags, env, expected) => {
+    expect(loadConfig(flags, env)).toMatchObject(expected);
+  });
+
+  it.each([
+    [{}, { TRAINYARD_SNAPSHOT_MAX_BYTES: 'lots' }, /^invalid setting snapshotMaxBytes \(TRAINYARD_SNAPSHOT_MAX_BYTES\): "lots" is not a size like 512MB/],
+    [{ snapshotMaxBytes: -1 }, {}, /snapshotMaxBytes \(TRAINYARD_SNAPSHOT_MAX_BYTES\): "-1" is not a size/],
+    [{}, { TRAINYARD_DEFAULT_JOB_IMAGE: 'python 3' }, /defaultJobImage \(TRAINYARD_DEFAULT_JOB_IMAGE\): an image reference/],
+  ])('rejects %j %j with one clear line', (flags, env, message) => {
+    expect(() => loadConfig(flags, env)).toThrow(message);
+  });
+});
+
+describe('the GPU quotas', () => {
+  it('are off unless set', () => {
+    const config = loadConfig({}, {});
+    expect(config.gpuQuotaPerUser).toBeUndefined();
+    expect(config.gpuQuotaPerProject).toBeUndefined();
+  });
+
+  it.each([
+    [{}, { TRAINYARD_GPU_QUOTA_PER_USER: '2' }, { gpuQuotaPerUser: 2 }],
+    [{ gpuQuotaPerProject: 1.5 }, {}, { gpuQuotaPerProject: 1.5 }],
+    [{ config: configFile('gpuQuotaPerUser: 4\ngpuQuotaPerProject: 6\n') }, { TRAINYARD_GPU_QUOTA_PER_PROJECT: '8' }, { gpuQuotaPerUser: 4, gpuQuotaPerProject: 8 }],
+  ])('reads %j %j', (flags, env, expected) => {
+    expect(loadConfig(flags, env)).toMatchObject(expected);
+  });
+
+  it.each([
+    [{}, { TRAINYARD_GPU_QUOTA_PER_USER: '0' }, /^invalid setting gpuQuotaPerUser \(TRAINYARD_GPU_QUOTA_PER_USER\): a number of GPUs above 0$/],
+    [{ gpuQuotaPerProject: -2 }, {}, /^invalid setting gpuQuotaPerProject \(TRAINYARD_GPU_QUOTA_PER_PROJECT\): a number of GPUs above 0$/],
+    [{}, { TRAINYARD_GPU_QUOTA_PER_PROJECT: 'half' }, /gpuQuotaPerProject \(TRAINYARD_GPU_QUOTA_PER_PROJECT\): a number of GPUs like 2 or 1.5$/],
+  ])('rejects %j %j with one clear line', (flags, env, message) => {
+    expect(() => loadConfig(flags, env)).toThrow(message);
+  });
+});
+
 describe('the gpus setting', () => {
   const H100 = { model: 'H100', memoryGb: 80, powerLimitWatts: 700 };
 

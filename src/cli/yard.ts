@@ -6,6 +6,8 @@ import { ConfigError, HttpError } from '../lib/errors.ts';
 import { VERSION } from '../version.ts';
 import { CliError, EXIT } from './cli-error.ts';
 import { adminCommands } from './commands/admin.ts';
+import { jobCommands } from './commands/jobs.ts';
+import { runCommand } from './commands/run.ts';
 import { sessionCommands } from './commands/session.ts';
 import { tokenCommands } from './commands/token.ts';
 
@@ -14,6 +16,8 @@ function buildProgram(): Command {
     .description('Trainyard: experiment tracking, GPU jobs and model serving on your own server')
     .version(VERSION)
     .showHelpAfterError()
+    // `yard run` hands everything after the command's name to the job: options come before subcommands.
+    .enablePositionalOptions()
     .exitOverride();
 
   program
@@ -33,6 +37,8 @@ function buildProgram(): Command {
   sessionCommands(program);
   tokenCommands(program);
   adminCommands(program);
+  runCommand(program);
+  jobCommands(program);
   return program;
 }
 

@@ -39,3 +39,13 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** What a 404 hides stays hidden: `read`'s answer, or undefined where it finds nothing. */
+export function unlessMissing<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 404) return undefined;
+    throw error;
+  }
+}

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bus } from '../lib/bus.ts';
 
@@ -23,6 +23,8 @@ export interface JobLogs {
   append(jobId: number, lines: JobLogLine[]): void;
   /** Lines from number `from` on (0-based), as stored. */
   read(jobId: number, from?: number): JobLogLine[];
+  /** The last `count` lines and how many there are in all, reading only the end of the file. */
+  tail(jobId: number, count: number): { total: number; lines: JobLogLine[] };
   /**
    * Every line from `from` on, then each new one as it is appended, until `finished()` says the job is over
    * (checked whenever nothing new came for a moment) or `signal` aborts.
@@ -31,6 +33,22 @@ export interface JobLogs {
 }
 
 const FOLLOW_POLL_MS = 500;
+const TAIL_CHUNK_BYTES = 256 * 1024;
+
+function countNewlines(buffer: Buffer): number {
+  let newlines = 0;
+  for (let at = buffer.indexOf(0x0a); at !== -1; at = buffer.indexOf(0x0a, at + 1)) newlines++;
+  return newlines;
+}
+
+const parseRows = (rows: string[]): JobLogLine[] =>
+  rows.flatMap((row) => {
+    try {
+      return [JSON.parse(row) as JobLogLine];
+    } catch {
+      return [];
+    }
+  });
 
 /**
  * Logs live as JSON lines in `<root>/<job id>.log`, written by the scheduler as the container prints, so they
@@ -52,13 +70,28 @@ export function createJobLogs(deps: { root: string; bus: Bus }): JobLogs {
     }
     const rows = text.split('\n');
     rows.pop(); // the text ends with a newline; a torn last row (a crash mid-write) has none and is dropped
-    return rows.slice(from).flatMap((row) => {
-      try {
-        return [JSON.parse(row) as JobLogLine];
-      } catch {
-        return [];
+    return parseRows(rows.slice(from));
+  };
+
+  /** The file's last bytes, growing the window until it holds `count` whole rows or the whole file. */
+  const tail = (jobId: number, count: number) => {
+    const total = countOf(jobId).lines;
+    if (total === 0 || count <= 0) return { total, lines: [] };
+    const descriptor = openSync(pathOf(jobId), 'r');
+    try {
+      const size = statSync(pathOf(jobId)).size;
+      for (let window = TAIL_CHUNK_BYTES; ; window *= 4) {
+        const start = Math.max(0, size - window);
+        const buffer = Buffer.alloc(size - start);
+        readSync(descriptor, buffer, 0, buffer.length, start);
+        const rows = buffer.toString('utf8').split('\n');
+        rows.pop();
+        if (start > 0) rows.shift(); // cut mid-row
+        if (rows.length >= count || start === 0) return { total, lines: parseRows(rows.slice(-count)) };
       }
-    });
+    } finally {
+      closeSync(descriptor);
+    }
   };
 
   const countOf = (jobId: number) => {
@@ -70,7 +103,7 @@ export function createJobLogs(deps: { root: string; bus: Bus }): JobLogs {
       } catch {
         // no log yet
       }
-      count = { lines: bytes > 0 ? read(jobId).length : 0, bytes, cut: bytes >= MAX_LOG_BYTES };
+      count = { lines: bytes > 0 ? countNewlines(readFileSync(pathOf(jobId))) : 0, bytes, cut: bytes >= MAX_LOG_BYTES };
       counts.set(jobId, count);
     }
     return count;
@@ -96,6 +129,7 @@ export function createJobLogs(deps: { root: string; bus: Bus }): JobLogs {
     },
 
     read,
+    tail,
 
     async *follow(jobId, { from = 0, finished, signal }) {
       const pending: JobLogLine[] = [];

@@ -8,6 +8,8 @@ export function describeIssue(error: z.ZodError): string {
   if (!issue) return 'invalid request';
   if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
   const field = issue.path.join('.');
+  // zod 4 reports a record key that failed its schema as "Invalid key in record"; the reason is one level down.
+  if (issue.code === 'invalid_key' && issue.issues[0]) return `${field}: ${issue.issues[0].message}`;
   return field ? `${field}: ${issue.message}` : issue.message;
 }
 

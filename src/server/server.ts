@@ -19,13 +19,17 @@ import { authApi } from './routes/auth-api.ts';
 import { comparePages } from './routes/compare-pages.ts';
 import { experimentPages } from './routes/experiment-pages.ts';
 import { gpuApi } from './routes/gpu-api.ts';
+import { gpuPages } from './routes/gpu-pages.ts';
 import { healthRoutes } from './routes/health.ts';
+import { jobApi } from './routes/job-api.ts';
+import { jobPages } from './routes/job-pages.ts';
 import { metricSeriesApi } from './routes/metric-series-api.ts';
 import { modelPages } from './routes/model-pages.ts';
 import { overviewRoutes } from './routes/overview.ts';
 import { projectPages } from './routes/project-pages.ts';
 import { runPages } from './routes/run-pages.ts';
 import { sessionRoutes, signOutRoutes } from './routes/session.ts';
+import { isSnapshotUpload, snapshotApi } from './routes/snapshot-api.ts';
 import { staticRoutes } from './routes/static.ts';
 import { tokenPages } from './routes/token-pages.ts';
 
@@ -66,7 +70,7 @@ export function createServer(app: App) {
       throw new HttpError(413, 'REQUEST_TOO_LARGE', `the request body is larger than ${app.config.maxBodyBytes} bytes`);
     },
   });
-  http.use((c, next) => (isArtifactUpload(c.req.method, c.req.path) ? next() : limitBody(c, next)));
+  http.use((c, next) => (isArtifactUpload(c.req.method, c.req.path) || isSnapshotUpload(c.req.method, c.req.path) ? next() : limitBody(c, next)));
 
   // Public.
   http.route('/', healthRoutes());
@@ -89,9 +93,13 @@ export function createServer(app: App) {
   http.route('/', comparePages(app, assets));
   http.route('/', runPages(app, assets));
   http.route('/', modelPages(app, assets));
+  http.route('/', jobPages(app, assets));
+  http.route('/', gpuPages(app, assets));
   http.route('/api/v1', authApi(app));
   http.route('/api/v1', metricSeriesApi(app));
   http.route('/api/v1', gpuApi(app));
+  http.route('/api/v1', jobApi(app));
+  http.route('/api/v1', snapshotApi(app));
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
     http.route(`${prefix}/mlflow`, mlflowRoutes(app));
     http.route(`${prefix}/mlflow-artifacts`, artifactRoutes(app));

@@ -12,6 +12,16 @@ import { SESSION_COOKIE } from '../../src/server/middleware/authenticate.ts';
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
 export const MEMBER = { username: 'mia', password: 'member-password-1' };
 
+/**
+ * Each test file evaluates this module anew, so this hook belongs to the file: it closes every app the file made.
+ * A hook registered from inside createTestApp would not do, as createTestApp runs in a beforeAll, where vitest
+ * accepts a hook without ever running it.
+ */
+const openApps: Array<() => void> = [];
+afterAll(() => {
+  for (const close of openApps.splice(0)) close();
+});
+
 export interface TestApp {
   app: App;
   http: ReturnType<typeof createServer>;
@@ -36,11 +46,11 @@ export async function createTestApp(overrides: ConfigInput = {}): Promise<TestAp
   const clock = { now: Date.UTC(2026, 10, 22, 12), advance: (ms: number) => void (clock.now += ms) };
   const app = createApp(config, { now: () => clock.now });
   applyMigrations(app.db);
-  await bootstrapAuth({ ...app, adminUsername: ADMIN.username, adminPassword: ADMIN.password });
+  await bootstrapAuth({ users: app.users, projects: app.projects, adminUsername: ADMIN.username, adminPassword: ADMIN.password });
   app.tracking.experiments.ensureDefault();
   await app.users.create({ ...MEMBER, displayName: 'Mia Member' }, { actor: 'test' });
   const http = createServer(app);
-  afterAll(() => {
+  openApps.push(() => {
     app.close();
     rmSync(dataDir, { recursive: true, force: true });
   });

@@ -69,3 +69,16 @@ describe('job logs', () => {
     expect(stored.filter(({ stream }) => stream === 'system')).toHaveLength(1);
   });
 });
+
+describe('the tail of a job log', () => {
+  it('reads only the last lines and says how many there are', () => {
+    const logs = createJobLogs({ root, bus: createBus() });
+    logs.append(6, Array.from({ length: 5000 }, (_, i) => line(`line ${i} ${'y'.repeat(200)}`)));
+    const { total, lines } = logs.tail(6, 3);
+    expect(total).toBe(5000);
+    expect(lines.map(({ text }) => text.split(' ').slice(0, 2).join(' '))).toEqual(['line 4997', 'line 4998', 'line 4999']);
+    expect(logs.tail(6, 9000).lines).toHaveLength(5000);
+    expect(logs.tail(404, 10)).toEqual({ total: 0, lines: [] });
+    expect(createJobLogs({ root, bus: createBus() }).tail(6, 1).total).toBe(5000);
+  });
+});

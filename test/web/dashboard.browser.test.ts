@@ -3,48 +3,32 @@
 // runs, a run's metric charts and artifacts, a comparison of runs, registered models: aliases, descriptions, tags,
 // stages, deletes, and the versions a run registered).
 // Screenshots of every page land in test-results/ for a human to look at.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium as playwright, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { startAppliance, type Appliance } from '../../src/appliance.ts';
+import { openBrowserPage, type BrowserPage } from '../helpers/browser.ts';
 import { requireChromium } from '../helpers/environment.ts';
 
 const chromium = requireChromium();
 
 const ADMIN = { username: 'admin', password: 'correct-horse-9' };
-const SHOTS = join(import.meta.dirname, '../../test-results');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-
 const basic = (user: { username: string; password: string }) =>
   'Basic ' + Buffer.from(`${user.username}:${user.password}`).toString('base64');
 
 describe.skipIf(!chromium)('dashboard in a browser', () => {
   let dataDir: string;
   let appliance: Appliance;
-  let browser: Browser;
-  let context: BrowserContext;
+  let browser: BrowserPage;
   let page: Page;
-  /** Problems the page reports on its own: script errors, CSP violations, failed console messages. */
-  const pageErrors: string[] = [];
-  /** Responses of 400 and above the browser met; only the refusals the tests provoke are expected. */
-  const failedResponses: string[] = [];
   /** What the server pushed over WebSockets. */
   const liveFrames: string[] = [];
 
   const url = (path: string) => appliance.url + path;
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, name), fullPage: true });
+  const shot = (name: string) => browser.shot(name);
   const whoami = (token: string) => fetch(url('/api/v1/whoami'), { headers: { Authorization: `Bearer ${token}` } });
   /** An MLflow API call as the admin, which must succeed; its JSON. */
   const mlflow = async (path: string, body: unknown) => {
@@ -78,29 +62,18 @@ describe.skipIf(!chromium)('dashboard in a browser', () => {
   };
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), 'trainyard-browser-'));
     const config = loadConfig({ dataDir, port: 0, host: '127.0.0.1', logLevel: 'silent', adminPassword: ADMIN.password }, {});
     appliance = await startAppliance(config);
-    browser = await playwright.launch({ executablePath: chromium!, headless: true, args: CHROMIUM_ARGS });
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    context.setDefaultTimeout(5_000);
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      // A failed response is also logged as "Failed to load resource"; those are listed from 'response' below.
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(`console: ${message.text()}`);
-    });
-    page.on('response', (response) => {
-      if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
-    });
+    browser = await openBrowserPage(chromium!);
+    page = browser.page;
     page.on('websocket', (socket) => {
       socket.on('framereceived', ({ payload }) => liveFrames.push(String(payload)));
     });
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await browser?.browser.close();
     await appliance?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -419,8 +392,8 @@ describe.skipIf(!chromium)('dashboard in a browser', () => {
   });
 
   it('met no script errors, CSP violations or failed requests on the way', () => {
-    expect(pageErrors).toEqual([]);
-    expect(failedResponses).toEqual([
+    expect(browser.pageErrors).toEqual([]);
+    expect(browser.failedResponses).toEqual([
       '401 POST /login',
       '409 POST /admin/users',
       '400 GET /experiments/1',

@@ -14,3 +14,22 @@ document.addEventListener('htmx:after:request', (event) => {
   document.getElementById('flash')?.replaceChildren();
   event.target.closest?.('form[data-reset]')?.reset();
 });
+
+// A followed log ([data-follow]) stays scrolled to its end unless the reader has scrolled up, and keeps at most
+// data-cap lines: the oldest go as new ones arrive.
+const LOG_END_SLACK_PX = 24;
+const atEnd = (log) => log.scrollHeight - log.scrollTop - log.clientHeight <= LOG_END_SLACK_PX;
+const followedLogs = () => document.querySelectorAll('.job-log[data-follow]');
+
+document.addEventListener('htmx:before:swap', () => {
+  for (const log of followedLogs()) log.dataset.pinned = String(atEnd(log));
+});
+document.addEventListener('htmx:after:swap', () => {
+  for (const log of followedLogs()) {
+    const lines = log.firstElementChild;
+    const cap = Number(log.dataset.cap);
+    while (lines && cap > 0 && lines.childElementCount > cap) lines.firstElementChild.remove();
+    if (log.dataset.pinned !== 'false') log.scrollTop = log.scrollHeight;
+  }
+});
+for (const log of document.querySelectorAll('.job-log')) log.scrollTop = log.scrollHeight;

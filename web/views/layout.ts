@@ -15,7 +15,7 @@ export interface Viewer {
   csrfToken: string;
 }
 
-export type Section = 'overview' | 'projects' | 'experiments' | 'models' | 'settings' | 'admin';
+export type Section = 'overview' | 'projects' | 'experiments' | 'models' | 'jobs' | 'gpus' | 'settings' | 'admin';
 
 export interface LayoutProps {
   title: string;
@@ -34,9 +34,11 @@ const AREAS: Array<{ key: Section; label: string; href: string; admin?: boolean 
   { key: 'projects', label: 'Projects', href: '/projects' },
   { key: 'experiments', label: 'Experiments', href: '/experiments' },
   { key: 'models', label: 'Models', href: '/models' },
+  { key: 'jobs', label: 'Jobs', href: '/jobs' },
+  { key: 'gpus', label: 'GPUs', href: '/gpus' },
 ];
 /** Areas of the appliance that arrive with later releases, shown so the shape of the product is visible. */
-const COMING = ['Jobs', 'Deployments', 'GPUs'];
+const COMING = ['Deployments'];
 
 function head(title: string, assets: AssetUrls, extras: Pick<LayoutProps, 'styles' | 'scripts'> = {}): Html {
   return html`<meta charset="utf-8">

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { App } from '../../app.ts';
 import { roleAtLeast } from '../../auth/projects.ts';
 import type { UserRecord } from '../../auth/user-queries.ts';
-import { HttpError, invalidParameterValue } from '../../lib/errors.ts';
+import { invalidParameterValue, unlessMissing } from '../../lib/errors.ts';
 import { parsePageToken, previousPageToken } from '../../lib/page-token.ts';
 import type { Caller, RegisteredModel } from '../../registry/registry.ts';
 import type { Editing } from '../../../web/views/model-forms.ts';
@@ -19,16 +19,6 @@ const MAX_VERSIONS = 1000;
 
 /** A string literal of MLflow's filter grammar, whatever quotes and backslashes the text holds. */
 const quote = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-
-/** What a 404 hides stays hidden: lineage to a run the viewer may not see is left out. */
-function unlessMissing<T>(work: () => T): T | undefined {
-  try {
-    return work();
-  } catch (error) {
-    if (error instanceof HttpError && error.status === 404) return undefined;
-    throw error;
-  }
-}
 
 type Form = Record<string, string>;
 
