@@ -13,7 +13,7 @@ import { tokenCommands } from './commands/token.ts';
 
 function buildProgram(): Command {
   const program = new Command('yard')
-    .description('Trainyard: experiment tracking, GPU jobs and model serving on your own server')
+    .description('Trainyard: experiment tracking and GPU jobs on your own server')
     .version(VERSION)
     .showHelpAfterError()
     // `yard run` hands everything after the command's name to the job: options come before subcommands.

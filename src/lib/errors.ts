@@ -26,6 +26,8 @@ export const unauthorized = (message = 'authentication required') => new HttpErr
 export const forbidden = (message = 'permission denied') => new HttpError(403, 'PERMISSION_DENIED', message);
 export const notFound = (message: string) => new HttpError(404, 'NOT_FOUND', message);
 export const conflict = (message: string) => new HttpError(409, 'ALREADY_EXISTS', message);
+/** The thing is in a state the request cannot apply to (cancelling a job that has finished). */
+export const invalidState = (message: string) => new HttpError(409, 'INVALID_STATE', message);
 
 // The error codes of MLflow's REST API (databricks.proto), which its client branches on.
 export const resourceDoesNotExist = (message: string) => new HttpError(404, 'RESOURCE_DOES_NOT_EXIST', message);

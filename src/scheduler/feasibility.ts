@@ -10,6 +10,9 @@ export interface Inventory {
   host: HostCapacity;
 }
 
+/** A slice's share is a ratio of bytes: equal to a limit within rounding is within it. */
+const QUOTA_EPSILON = 1e-9;
+
 const isAmount = (value: number) => Number.isFinite(value) && value >= 0;
 
 function malformed(resources: Resources): string | undefined {
@@ -47,4 +50,23 @@ function beyondMachine(resources: Resources, { gpus, host }: Inventory): string 
 export function checkFeasible(resources: Resources, inventory: Inventory): Feasibility {
   const reason = malformed(resources) ?? beyondMachine(resources, inventory);
   return reason === undefined ? { ok: true } : { ok: false, reason };
+}
+
+/** The appliance-wide GPU limits of one user's and one project's jobs. */
+export interface GpuLimits {
+  gpusPerUser?: number;
+  gpusPerProject?: number;
+}
+
+/**
+ * Whether a request fits under the GPU quotas at all, with nothing else held: a job asking past them would wait
+ * forever. A GPU-memory slice counts as its share of the largest GPU, the least it could count as.
+ */
+export function checkWithinQuota(resources: Resources, gpus: readonly PlaceableGpu[], limits: GpuLimits): Feasibility {
+  const largest = Math.max(0, ...gpus.map((gpu) => gpu.memoryTotal));
+  const share = resources.gpus ?? (resources.gpuMemory !== undefined && largest > 0 ? resources.gpuMemory / largest : 0);
+  for (const [who, limit] of [['user', limits.gpusPerUser], ['project', limits.gpusPerProject]] as const) {
+    if (limit !== undefined && share > limit + QUOTA_EPSILON) return { ok: false, reason: `asks for ${formatGpus(share)}, the ${who} quota is ${formatGpus(limit)}` };
+  }
+  return { ok: true };
 }

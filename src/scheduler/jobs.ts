@@ -3,7 +3,7 @@ import type { Projects } from '../auth/projects.ts';
 import type { UserRecord } from '../auth/user-queries.ts';
 import type { Db } from '../db/connection.ts';
 import type { Bus } from '../lib/bus.ts';
-import { conflict, notFound } from '../lib/errors.ts';
+import { invalidState, notFound } from '../lib/errors.ts';
 import type { JobSubmission } from './job-request.ts';
 import {
   findJob,
@@ -119,7 +119,7 @@ export function createJobs(deps: { db: Db; now: () => number; bus: Bus; projects
 
     cancel(user, id) {
       const job = get(user, id, 'editor');
-      if (isFinished(job.state)) throw conflict(`job ${id} has already finished (${job.state.replace('_', ' ')})`);
+      if (isFinished(job.state)) throw invalidState(`job ${id} has already finished (${job.state.replace('_', ' ')})`);
       audit.record({ actor: user.username, action: 'job.cancel', target: String(id) });
       if (job.state === 'queued') {
         return move(id, 'queued', 'cancelled', `cancelled by ${user.username}`, { finishedAt: now() }) ?? get(user, id);

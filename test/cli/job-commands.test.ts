@@ -35,17 +35,18 @@ function folderOf(files: Record<string, string | Buffer>, links: Record<string, 
 
 const admin = () => appliance.app.users.get('ops');
 const snapshotCount = () => readdirSync(join(dataDir, 'snapshots')).filter((name) => /^[a-f0-9]{32}$/.test(name)).length;
-/** A job that stays queued: whole GPUs are over every user's quota here, so the scheduler never starts it. */
+/** A job that stays queued: this appliance's scheduler is stopped, so nothing is ever placed. */
 const queue = (user = admin(), fields: Record<string, unknown> = {}) =>
   appliance.app.jobs.submit(user, jobSubmissionSchema.parse({ image: 'busybox', command: ['true'], gpus: 1, ...fields }));
 
 beforeAll(async () => {
   appliance = await startAppliance(
     loadConfig(
-      { dataDir, port: 0, logLevel: 'silent', gpus: 'fake:4xH100-80GB', gpuQuotaPerUser: 0.5, adminUsername: 'ops', adminPassword: 'ops-password-1', snapshotMaxBytes: SERVER_LIMIT },
+      { dataDir, port: 0, logLevel: 'silent', gpus: 'fake:4xH100-80GB', adminUsername: 'ops', adminPassword: 'ops-password-1', snapshotMaxBytes: SERVER_LIMIT },
       {},
     ),
   );
+  await appliance.app.scheduler.stop();
   const { secret } = appliance.app.tokens.create(admin(), { name: 'cli test' }, { actor: 'test' });
   env = { XDG_CONFIG_HOME: temp('trainyard-cli-config-'), TRAINYARD_URL: appliance.url, TRAINYARD_TOKEN: secret };
 });
@@ -187,6 +188,15 @@ describe('yard jobs, logs and cancel', () => {
 const docker = await requireDocker();
 
 describe.skipIf(!docker)('yard run, end to end', () => {
+  let running: Appliance;
+  beforeAll(async () => {
+    // An appliance whose scheduler runs: yard talks to it from here on.
+    running = await startAppliance(loadConfig({ dataDir: temp('trainyard-cli-run-'), port: 0, logLevel: 'silent', gpus: 'none', adminUsername: 'ops', adminPassword: 'ops-password-1' }, {}));
+    const { secret } = running.app.tokens.create(running.app.users.get('ops'), { name: 'cli test' }, { actor: 'test' });
+    env = { ...env, TRAINYARD_URL: running.url, TRAINYARD_TOKEN: secret };
+  });
+  afterAll(async () => running?.close());
+
   it('runs the command in a container and exits with its exit code, its output split as it was written', async () => {
     const folder = folderOf({ 'job.sh': 'echo "out from $(cat /workspace/job.sh | wc -l) lines"\necho "err" >&2\nexit 3\n' });
     const result = await yard(['run', '--image', 'trainyard-test/busybox:1', '--', 'sh', '/workspace/job.sh'], folder);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkFeasible } from '../../src/scheduler/feasibility.ts';
+import { checkFeasible, checkWithinQuota, type GpuLimits } from '../../src/scheduler/feasibility.ts';
 import type { Resources } from '../../src/scheduler/placement-types.ts';
 import { GIB, h100s } from './placement-world.ts';
 
@@ -37,6 +37,24 @@ describe('checkFeasible', () => {
   for (const { name, resources, inventory = machine, reason } of cases) {
     it(reason ? `rejects ${name}` : `accepts ${name}`, () => {
       expect(checkFeasible(resources, inventory)).toEqual(reason ? { ok: false, reason } : { ok: true });
+    });
+  }
+});
+
+const quotaCases: Array<{ name: string; resources: Resources; limits: GpuLimits; reason?: string }> = [
+  { name: 'no quotas', resources: { ...base, gpus: 8 }, limits: {} },
+  { name: 'whole GPUs up to the user quota', resources: { ...base, gpus: 2 }, limits: { gpusPerUser: 2 } },
+  { name: 'a slice of the largest GPU within half a GPU', resources: { ...base, gpuMemory: 40 * GIB }, limits: { gpusPerUser: 0.5 } },
+  { name: 'CPU only under a zero-ish quota', resources: base, limits: { gpusPerUser: 0.1, gpusPerProject: 0.1 } },
+  { name: 'more GPUs than the user quota', resources: { ...base, gpus: 3 }, limits: { gpusPerUser: 2 }, reason: 'asks for 3 GPUs, the user quota is 2 GPUs' },
+  { name: 'more GPUs than the project quota', resources: { ...base, gpus: 4 }, limits: { gpusPerUser: 8, gpusPerProject: 3 }, reason: 'asks for 4 GPUs, the project quota is 3 GPUs' },
+  { name: 'a slice larger than the quota', resources: { ...base, gpuMemory: 60 * GIB }, limits: { gpusPerUser: 0.5 }, reason: 'asks for 0.8 GPUs, the user quota is 0.5 GPUs' },
+];
+
+describe('checkWithinQuota', () => {
+  for (const { name, resources, limits, reason } of quotaCases) {
+    it(reason ? `rejects ${name}` : `accepts ${name}`, () => {
+      expect(checkWithinQuota(resources, machine.gpus, limits)).toEqual(reason ? { ok: false, reason } : { ok: true });
     });
   }
 });

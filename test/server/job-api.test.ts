@@ -42,6 +42,19 @@ beforeAll(async () => {
   t.app.jobs.move(finishedJob.id, 'running', 'succeeded', 'exit code 0', { exitCode: 0, finishedAt: t.clock.now });
 });
 
+describe('POST /api/v1/jobs under GPU quotas', () => {
+  it('refuses a job asking past a quota, which would wait forever, and queues one within it', async () => {
+    const limited = await createTestApp({ gpuQuotaPerUser: 2, gpuQuotaPerProject: 3 });
+    const post = async (fields: Record<string, unknown>) => {
+      const response = await limited.request('/api/v1/jobs', { method: 'POST', headers: { ...as(MEMBER), 'Content-Type': 'application/json' }, body: JSON.stringify({ command: ['true'], ...fields }) });
+      return { status: response.status, json: (await response.json()) as { message?: string } };
+    };
+    expect(await post({ gpus: 3 })).toEqual({ status: 400, json: expect.objectContaining({ message: 'this job could never run here: it asks for 3 GPUs, the user quota is 2 GPUs' }) });
+    expect((await post({ gpus: 2 })).status).toBe(201);
+    expect(limited.app.jobs.inStates(['queued'])).toHaveLength(1);
+  });
+});
+
 describe('POST /api/v1/jobs', () => {
   it('queues a job in the default image and answers it as one JSON shape', async () => {
     const { status, json } = await submit({ gpuMemory: '20GB', memory: '16GB', cpus: 2, timeLimit: '2h', env: { EPOCHS: '3' }, snapshotId: mySnapshot });
@@ -198,7 +211,7 @@ describe('GET /api/v1/jobs/:id and cancel', () => {
 
   const request = (name: string, method: string, path: string, status: number, user = MEMBER): Scenario => ({ name, method, path, headers: as(user), status });
   runScenarios(() => t, [
-    { ...request('refuses to cancel a finished job', 'POST', '/api/v1/jobs/FINISHED/cancel', 409), json: { message: expect.stringMatching(/has already finished \(succeeded\)/) } },
+    { ...request('refuses to cancel a finished job', 'POST', '/api/v1/jobs/FINISHED/cancel', 409), json: { error_code: 'INVALID_STATE', message: expect.stringMatching(/has already finished \(succeeded\)/) } },
     request('lets a viewer read a job', 'GET', '/api/v1/jobs/FINISHED', 200, VIEWER),
     request('refuses a viewer a cancel', 'POST', '/api/v1/jobs/FINISHED/cancel', 403, VIEWER),
     request('hides a job from an outsider', 'GET', '/api/v1/jobs/FINISHED', 404, OUTSIDER),

@@ -152,8 +152,8 @@ describe('submitting from the form', () => {
     gpus: '1',
     priority: '7',
     timeLimit: '2h',
-    memory: '8GB',
-    cpus: '2.5',
+    memory: '1GB',
+    cpus: '1.5',
   };
 
   it('queues the job with one argument per line, no shell, and answers with the tables and a link to it', async () => {
@@ -169,8 +169,8 @@ describe('submitting from the form', () => {
       gpus: 1,
       priority: 7,
       timeLimitMs: 7_200_000,
-      memory: 8 * 1024 ** 3,
-      cpus: 2.5,
+      memory: 1024 ** 3,
+      cpus: 1.5,
     });
     expect(text.startsWith('<div id="job-tables">')).toBe(true);
     expect(jobIdsIn(text, 'job-queue')).toContain(id);
@@ -200,6 +200,7 @@ describe('submitting from the form', () => {
     ['an env name Trainyard sets', { env: 'NVIDIA_VISIBLE_DEVICES=all' }, 400, 'env.NVIDIA_VISIBLE_DEVICES'],
     ['a project the user cannot see', { project: 'secret' }, 404, 'project "secret" does not exist'],
     ['a project that does not exist', { project: 'nope' }, 404, 'does not exist'],
+    ['more GPUs than the host has', { gpus: '5' }, 400, 'this job could never run here: it asks for 5 GPUs, the host has 4'],
   ];
   for (const [name, fields, status, message] of refusals) {
     it(`refuses ${name} with ${status} in the flash area, queuing nothing`, async () => {

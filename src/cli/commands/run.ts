@@ -99,7 +99,7 @@ export function runCommand(program: Command): void {
     .option('--gpu-memory <size>', 'GPU memory on one shared GPU instead, e.g. 20GB')
     .option('--cpus <n>', 'CPUs, e.g. 4 or 0.5', number('--cpus'))
     .option('--memory <size>', 'memory limit, e.g. 16GB')
-    .option('--image <image>', "the Docker image (the server's default: trainyard/python:bookworm)")
+    .option('--image <image>', "the Docker image (default: the server's defaultJobImage)")
     .option('--project <name>', 'the project the job belongs to', 'default')
     .option('--env <NAME=value>', 'an environment variable for the job (repeatable; NAME alone passes its value here)', collect, [])
     .option('--name <name>', 'a name for the job (default: the command)')

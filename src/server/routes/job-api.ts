@@ -2,12 +2,10 @@ import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { App } from '../../app.ts';
-import { invalidParameterValue } from '../../lib/errors.ts';
-import { checkFeasible } from '../../scheduler/feasibility.ts';
 import { jobJsonWriter } from '../../scheduler/job-json.ts';
-import { jobSubmissionSchema, type JobSubmission } from '../../scheduler/job-request.ts';
+import { jobSubmissionSchema } from '../../scheduler/job-request.ts';
+import { checkSubmission } from '../../scheduler/submission-check.ts';
 import { FINISHED_STATES, isFinished } from '../../scheduler/job-states.ts';
-import { hostCapacity, placeableGpus } from '../../scheduler/placement-input.ts';
 import type { JobEventRecord, JobRecord, JobState } from '../../scheduler/jobs.ts';
 import { principalOf, type AppContext, type AppEnv } from '../context.ts';
 import { parseJobId } from './job-pages.ts';
@@ -47,21 +45,6 @@ const lastEventIdSchema = z.string().regex(/^\d{1,15}$/, 'Last-Event-ID must be 
 
 const eventJson = ({ at, fromState, toState, reason }: JobEventRecord) => ({ at, from: fromState, to: toState, reason });
 
-/**
- * Refuses what could never run on this machine, however idle (more GPUs than it has, more memory than its largest
- * GPU, more CPUs or memory than the host): such a job would wait forever.
- */
-async function refuseImpossible(app: App, submission: JobSubmission): Promise<void> {
-  const resources = {
-    gpus: submission.gpus,
-    ...(submission.gpuMemory !== undefined && { gpuMemory: submission.gpuMemory }),
-    cpus: submission.cpus ?? 0,
-    memory: submission.memory ?? 0,
-  };
-  const verdict = checkFeasible(resources, { gpus: placeableGpus(await app.gpus.list()), host: hostCapacity() });
-  if (!verdict.ok) throw invalidParameterValue(`this job could never run here: it ${verdict.reason}`);
-}
-
 /** The native jobs API: submit, list, read, cancel, and a job's log (a page of lines, or followed as SSE). */
 export function jobApi(app: App) {
   const api = new Hono<AppEnv>();
@@ -76,8 +59,7 @@ export function jobApi(app: App) {
   api.post('/jobs', async (c) => {
     const { user } = principalOf(c);
     const submission = await readJson(c, submissionSchema);
-    app.projects.authorize(user, submission.project, 'editor');
-    await refuseImpossible(app, submission);
+    await checkSubmission(app, user, submission);
     if (submission.snapshotId !== undefined) app.snapshots.use(user, submission.snapshotId);
     return c.json({ job: one(c, app.jobs.submit(user, submission)) }, 201);
   });

@@ -8,6 +8,7 @@ import { jobJsonWriter } from '../../scheduler/job-json.ts';
 import { jobSubmissionSchema } from '../../scheduler/job-request.ts';
 import { isFinished } from '../../scheduler/job-states.ts';
 import type { JobRecord, JobState } from '../../scheduler/jobs.ts';
+import { checkSubmission } from '../../scheduler/submission-check.ts';
 import { gpuLabels } from '../../../web/views/gpu-board.ts';
 import { JOB_STATE_NAMES, jobHref, type JobRow } from '../../../web/views/job-format.ts';
 import { LOG_LINES_SHOWN, logTail } from '../../../web/views/job-log.ts';
@@ -156,7 +157,9 @@ export function jobPages(app: App, assets: Assets) {
   routes.post('/jobs', async (c) => {
     const { user } = principalOf(c);
     const filter = parseJobFilter((name) => c.req.query(name));
-    const job = app.jobs.submit(user, parseWith(jobSubmissionSchema, submissionFromForm(await readForm(c))));
+    const submission = parseWith(jobSubmissionSchema, submissionFromForm(await readForm(c)));
+    await checkSubmission(app, user, submission);
+    const job = app.jobs.submit(user, submission);
     if (!isHtmx(c)) return c.redirect(jobHref(job.id), 303);
     return c.html(jobSubmitted(await jobTablesFor(app, user, filter), job));
   });
