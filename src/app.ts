@@ -119,7 +119,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     jobs,
     jobLogs,
     get runtime() {
-      return (runtime ??= createContainerRuntime({ docker: this.docker, instanceId, log, mountRoots: [folders.snapshots, folders.outputs] }));
+      return (runtime ??= createContainerRuntime({ docker: this.docker, instanceId, log, mountRoots: [folders.snapshots, folders.outputs], pullImages: config.pullImages }));
     },
     get scheduler() {
       // The runtime (and with it the Docker client) is made only once there is a job to run.

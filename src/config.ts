@@ -18,6 +18,7 @@ const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
 });
 
 const integer = z.coerce.number().int();
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
 const gpuCount = z.coerce.number({ error: 'a number of GPUs like 2 or 1.5' }).positive('a number of GPUs above 0').max(1024);
 
 const byteSize = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -98,7 +99,7 @@ const configSchema = z.strictObject({
   maxBodyBytes: integer.min(1024),
   sessionTtlMs: duration,
   secureCookies: z.enum(['auto', 'always', 'never']),
-  trustProxy: z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]),
+  trustProxy: flag,
   loginMaxFailures: integer.min(1),
   loginWindowMs: duration,
   adminUsername: z.string().min(1),
@@ -111,6 +112,8 @@ const configSchema = z.strictObject({
   bridgeHost: z.string().refine((value) => value === 'auto' || value === 'off' || isIPv4(value), 'use auto, off or an IPv4 address like 172.17.0.1'),
   /** The largest code snapshot (the packed .tar.gz) `yard run` may upload. */
   snapshotMaxBytes: byteSize,
+  /** A job's image missing on the engine is pulled from its registry (when one is reachable) before the job fails. */
+  pullImages: flag,
   /** The image of a job that names none. */
   defaultJobImage: z.string().regex(/^\S+$/, 'an image reference like trainyard/python:bookworm'),
   /** The most GPUs one user's (or one project's) jobs hold at once; a GPU-memory slice counts as its share. */
@@ -140,6 +143,7 @@ const DEFAULTS: ConfigInput = {
   bridgeHost: 'auto',
   snapshotMaxBytes: 512 * 1024 * 1024,
   defaultJobImage: 'trainyard/python:bookworm',
+  pullImages: true,
 };
 
 /** Each setting and the environment variable that sets it; the README's configuration table mirrors this. */
@@ -161,6 +165,7 @@ export const ENVIRONMENT: Record<string, keyof ConfigInput> = {
   TRAINYARD_BRIDGE_HOST: 'bridgeHost',
   TRAINYARD_SNAPSHOT_MAX_BYTES: 'snapshotMaxBytes',
   TRAINYARD_DEFAULT_JOB_IMAGE: 'defaultJobImage',
+  TRAINYARD_PULL_IMAGES: 'pullImages',
   TRAINYARD_GPU_QUOTA_PER_USER: 'gpuQuotaPerUser',
   TRAINYARD_GPU_QUOTA_PER_PROJECT: 'gpuQuotaPerProject',
 };

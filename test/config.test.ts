@@ -66,6 +66,20 @@ describe('the job settings', () => {
   });
 });
 
+describe('pulling images', () => {
+  it.each([
+    [{}, {}, true],
+    [{}, { TRAINYARD_PULL_IMAGES: 'false' }, false],
+    [{ pullImages: true }, { TRAINYARD_PULL_IMAGES: 'false' }, true],
+  ])('reads %j %j', (flags, env, expected) => {
+    expect(loadConfig(flags, env).pullImages).toBe(expected);
+  });
+
+  it('rejects anything but true or false with one clear line', () => {
+    expect(() => loadConfig({}, { TRAINYARD_PULL_IMAGES: 'yes' })).toThrow(/^invalid setting pullImages \(TRAINYARD_PULL_IMAGES\): /);
+  });
+});
+
 describe('the GPU quotas', () => {
   it('are off unless set', () => {
     const config = loadConfig({}, {});
