@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Build Trainyard's Python images from Debian bookworm packages (no registry needed):
 #   trainyard/python:bookworm        python3 and ca-certificates, for jobs
-#   trainyard/python-serve:bookworm  the same plus scikit-learn, NumPy and pandas, for model serving
+#   trainyard/python-serve:bookworm  the same plus scikit-learn, NumPy and pandas, and the scoring server
+#                                    scripts/serve/score.py as its command (port $PORT, 8080), for model serving
 # Both run as the non-root user trainyard (uid 1000, HOME=/home/trainyard) in /workspace. The serving image is
-# one layer on top of the jobs image, so the two share the base on disk.
+# two layers on top of the jobs image (the packages, then the scoring server), so the images share the base on
+# disk and a change to score.py rebuilds only its own small layer.
 #
 # Usage: bash scripts/python-image.sh [--rebuild]
-# Idempotent: an image that exists is left alone unless --rebuild. Runs as root with a running engine
-# (scripts/docker-up.sh) and Debian's mirror reachable; installs debootstrap with apt-get when it is missing.
+# Idempotent: an image that exists is left alone unless --rebuild, or unless what it was built from changed (the
+# jobs image, SERVE_PACKAGES, score.py). Building the jobs image needs root (debootstrap, chroot, mount), and
+# every build a running engine (scripts/docker-up.sh) and Debian's mirror; debootstrap is installed with apt-get
+# when it is missing.
 set -euo pipefail
 
 DOCKER=/usr/bin/docker
@@ -19,6 +23,10 @@ DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DEBIAN_SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 SUITE=bookworm
 SERVE_PACKAGES='python3-sklearn python3-numpy python3-pandas'
+SCORE_SERVER=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/serve/score.py
+# What the serving image was built from, as labels: a build compares them with the current ones.
+PACKAGES_LABEL=dev.trainyard.serve-packages
+SCORE_LABEL=dev.trainyard.score-sha256
 
 # What `docker import` and `docker commit` write into both images' configuration. PYTHONUNBUFFERED makes a
 # job's print() reach its live log at once instead of when an 8 KiB buffer fills.
@@ -30,6 +38,12 @@ IMAGE_CONFIG=(
   --change 'USER 1000:1000'
   --change 'WORKDIR /workspace'
   --change 'CMD ["python3"]'
+)
+# The serving image's own, on top: it starts the scoring server.
+SERVE_CONFIG=(
+  --change 'ENV PORT=8080'
+  --change 'EXPOSE 8080'
+  --change 'CMD ["python3", "/opt/trainyard/score.py"]'
 )
 
 rebuild=false
@@ -65,9 +79,27 @@ ensure_debootstrap() {
   quietly env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap
 }
 
-# The serving image is a commit on the jobs image: it is stale once the jobs image was rebuilt.
-serve_image_stale() {
-  [ "$("$DOCKER" image inspect --format '{{.Parent}}' "$PYTHON_SERVE_IMAGE" 2>/dev/null)" != "$(image_id "$PYTHON_IMAGE")" ]
+image_parent() {
+  "$DOCKER" image inspect --format '{{.Parent}}' "$1" 2>/dev/null || true
+}
+
+image_label() {
+  "$DOCKER" image inspect --format "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true
+}
+
+score_hash() {
+  sha256sum "$SCORE_SERVER" | cut -d ' ' -f 1
+}
+
+# The serving image is the scoring server's commit on the packages' commit on the jobs image: its packages are
+# stale once the jobs image was rebuilt or SERVE_PACKAGES changed, its server once score.py changed.
+packages_stale() {
+  [ "$(image_parent "$(image_parent "$PYTHON_SERVE_IMAGE")")" != "$(image_id "$PYTHON_IMAGE")" ] ||
+    [ "$(image_label "$PYTHON_SERVE_IMAGE" "$PACKAGES_LABEL")" != "$SERVE_PACKAGES" ]
+}
+
+score_stale() {
+  [ "$(image_label "$PYTHON_SERVE_IMAGE" "$SCORE_LABEL")" != "$(score_hash)" ]
 }
 
 # Config files that keep every later install in the rootfs small and quick: no documentation, manuals or
@@ -168,11 +200,24 @@ apt-get update -qq
 apt-get install -y -qq '"$SERVE_PACKAGES"'
 '"$CLEAN_ROOTFS"
 
-build_serve_image() {
+# Sets packages_image to the untagged image of the packages' layer; IMAGE_CONFIG undoes the build container's
+# root user and command.
+build_serve_packages() {
   log "adding $SERVE_PACKAGES"
-  quietly "$DOCKER" run --name "$build_container" --network host --user 0:0 "$PYTHON_IMAGE" /bin/sh -euc "$SERVE_SETUP"
-  log "committing $PYTHON_SERVE_IMAGE"
-  "$DOCKER" commit "${IMAGE_CONFIG[@]}" "$build_container" "$PYTHON_SERVE_IMAGE" >/dev/null
+  quietly "$DOCKER" run --name "$build_container-packages" --network host --user 0:0 "$PYTHON_IMAGE" /bin/sh -euc "$SERVE_SETUP"
+  packages_image=$("$DOCKER" commit "${IMAGE_CONFIG[@]}" --change "LABEL $PACKAGES_LABEL=\"$SERVE_PACKAGES\"" "$build_container-packages")
+}
+
+# score.py goes in as root:root 0644 (readable, not writable, by the user trainyard) through a never-started
+# container: a layer of a few kilobytes.
+add_score_server() {
+  local staging=$work/score-layer
+  log "adding the scoring server $SCORE_SERVER"
+  install -d -m 0755 "$staging/opt" "$staging/opt/trainyard"
+  install -m 0644 "$SCORE_SERVER" "$staging/opt/trainyard/score.py"
+  "$DOCKER" create --name "$build_container-score" "$packages_image" >/dev/null
+  tar -C "$staging" --owner=0 --group=0 --numeric-owner -c opt | "$DOCKER" cp - "$build_container-score:/"
+  "$DOCKER" commit "${SERVE_CONFIG[@]}" --change "LABEL $SCORE_LABEL=$(score_hash)" "$build_container-score" "$PYTHON_SERVE_IMAGE" >/dev/null
 }
 
 # Removes the image that a rebuild replaced, unless a container still uses it.
@@ -196,19 +241,23 @@ make_rootfs_dir() {
 
 # The rootfs holds device nodes and, while apt runs, a mounted /proc: unmount before deleting.
 remove_work() {
-  "$DOCKER" rm -f "$build_container" >/dev/null 2>&1 || true
+  "$DOCKER" rm -f "$build_container-packages" "$build_container-score" >/dev/null 2>&1 || true
   umount "$work/rootfs/proc" 2>/dev/null || true
   umount "$work/rootfs" 2>/dev/null || true
   rm -rf "$work"
 }
 
 main() {
-  if ! needs_build "$PYTHON_IMAGE" && ! needs_build "$PYTHON_SERVE_IMAGE" && ! serve_image_stale; then
+  if [ ! -f "$SCORE_SERVER" ]; then
+    echo "python-image: the scoring server $SCORE_SERVER is missing" >&2
+    return 1
+  fi
+  if ! needs_build "$PYTHON_IMAGE" && ! needs_build "$PYTHON_SERVE_IMAGE" && ! packages_stale && ! score_stale; then
     log "$PYTHON_IMAGE and $PYTHON_SERVE_IMAGE already present"
     return 0
   fi
-  if [ "$(id -u)" != 0 ]; then
-    echo "python-image: building needs root (debootstrap, chroot, mount): sudo bash scripts/python-image.sh" >&2
+  if needs_build "$PYTHON_IMAGE" && [ "$(id -u)" != 0 ]; then
+    echo "python-image: building $PYTHON_IMAGE needs root (debootstrap, chroot, mount): sudo bash scripts/python-image.sh" >&2
     return 1
   fi
   work=$(mktemp -d "${TMPDIR:-/tmp}/trainyard-python.XXXXXX")
@@ -227,11 +276,16 @@ main() {
   else
     log "$PYTHON_IMAGE already present"
   fi
-  if needs_build "$PYTHON_SERVE_IMAGE" || serve_image_stale; then
+  if needs_build "$PYTHON_SERVE_IMAGE" || packages_stale; then
     started=$(date +%s)
-    build_serve_image
-    report "$PYTHON_SERVE_IMAGE" "$started"
+    build_serve_packages
+    log "packages layer ready in $(($(date +%s) - started)) s"
+  else
+    packages_image=$(image_parent "$PYTHON_SERVE_IMAGE")
   fi
+  started=$(date +%s)
+  add_score_server
+  report "$PYTHON_SERVE_IMAGE" "$started"
   remove_replaced "$old_serve" "$PYTHON_SERVE_IMAGE"
   remove_replaced "$old_base" "$PYTHON_IMAGE"
 }
