@@ -82,7 +82,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const audit = createAudit({ db, bus, now });
   const sessions = createSessions({ db, now, ttlMs: config.sessionTtlMs });
   const tokens = createTokens({ db, audit, now });
-  const projects = createProjects({ db, audit, now });
+  const projects = createProjects({ db, audit, now, dataDir: config.dataDir });
   const users = createUsers({ db, audit, projects, now, onCredentialsChanged: (user) => sessions.endAllOf(user) });
   const limiter = createLoginLimiter({ now, maxFailures: config.loginMaxFailures, windowMs: config.loginWindowMs });
   const credentials = createCredentials({ users, tokens, sessions, limiter, audit });

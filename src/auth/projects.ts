@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { Db } from '../db/connection.ts';
 import type { Audit } from '../audit/audit.ts';
 import { conflict, forbidden, notFound, resourceDoesNotExist } from '../lib/errors.ts';
+import { parseSecurityPolicy, projectSecurityPolicy, type ProjectSecurityPolicy, type SecurityPolicyInput } from './project-policy.ts';
+import { findProjectPolicy, upsertProjectPolicy } from './project-policy-queries.ts';
 import { findUserByName, type UserRecord } from './user-queries.ts';
 import {
   deleteMember,
@@ -17,7 +19,7 @@ import {
   type Role,
 } from './project-queries.ts';
 
-export type { ProjectRecord, Role };
+export type { ProjectRecord, ProjectSecurityPolicy, Role };
 
 export const ROLES = ['viewer', 'editor', 'admin'] as const satisfies readonly Role[];
 export const DEFAULT_PROJECT = 'default';
@@ -61,9 +63,14 @@ export interface Projects {
   members(project: ProjectRecord): Array<{ username: string; displayName: string; role: Role }>;
   setMember(project: ProjectRecord, username: string, role: Role, by: Actor): void;
   removeMember(project: ProjectRecord, username: string, by: Actor): void;
+  /** What the project's containers may do beyond the safe defaults (the defaults until a site admin sets it). */
+  securityPolicy(projectId: number): ProjectSecurityPolicy;
+  /** Replaces the project's security policy; only site admins may (the caller checks). */
+  setSecurityPolicy(project: ProjectRecord, input: SecurityPolicyInput, by: Actor): ProjectSecurityPolicy;
 }
 
-export function createProjects(deps: { db: Db; audit: Audit; now: () => number }): Projects {
+/** `dataDir` holds the database and the secrets: no security policy may open it to containers. */
+export function createProjects(deps: { db: Db; audit: Audit; now: () => number; dataDir: string }): Projects {
   const { db, audit } = deps;
 
   const get = (name: string) => {
@@ -138,6 +145,17 @@ export function createProjects(deps: { db: Db; audit: Audit; now: () => number }
         throw notFound(`user "${username}" is not a member of project "${project.name}"`);
       }
       audit.record({ ...by, action: 'member.remove', target: `${project.name}/${username}` });
+    },
+    securityPolicy(projectId) {
+      const project = findProjectById(db, projectId);
+      if (!project) throw notFound(`project ${projectId} does not exist`);
+      return projectSecurityPolicy(project.name, findProjectPolicy(db, projectId));
+    },
+    setSecurityPolicy(project, input, by) {
+      const policy = parseSecurityPolicy(input, deps.dataDir);
+      const record = upsertProjectPolicy(db, { projectId: project.id, ...policy, updatedAt: deps.now(), updatedBy: by.actor });
+      audit.record({ ...by, action: 'policy.set', target: project.name, detail: policy });
+      return projectSecurityPolicy(project.name, record);
     },
   };
 }

@@ -14,7 +14,6 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // nvidia-smi's UUIDs; simulated GPUs may name theirs freely, but never with a comma (it splits NVIDIA_VISIBLE_DEVICES).
 const GPU_UUID = /^(GPU|MIG)-[A-Za-z0-9][A-Za-z0-9/_.:-]*$/;
 const SIMULATED_GPU_ID = /^[A-Za-z0-9][A-Za-z0-9/_.:-]*$/;
-const CAPABILITY = /^(CAP_)?[A-Z][A-Z0-9_]*$/;
 // Docker's reference grammar, loosely: [registry[:port]/]path[:tag][@sha256:digest], path in lower case.
 const IMAGE_REFERENCE =
   /^(?:[A-Za-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
@@ -29,10 +28,22 @@ const MAX_PIDS = 4_194_304;
 /** Set by Trainyard from the allocated GPUs; a job that set it itself could reach GPUs it was not given. */
 export const RESERVED_ENV = 'NVIDIA_VISIBLE_DEVICES';
 
+/** Every Linux capability (capability.h, up to Linux 6.x), without `CAP_`: the names Docker's CapAdd takes. */
+const LINUX_CAPABILITIES: readonly string[] = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
+  'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
+  'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
+  'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
+];
+
 /** `SYS_PTRACE` for `sys_ptrace` or `CAP_SYS_PTRACE`: the form Docker and the policies compare. */
 export function normalizeCapability(name: string): string {
   return name.toUpperCase().replace(/^CAP_/, '');
 }
+
+/** Whether `name` is a Linux capability, in any case, with or without `CAP_` (`ALL` is not: that is privileged mode). */
+export const isLinuxCapability = (name: string) => LINUX_CAPABILITIES.includes(normalizeCapability(name));
 
 function fail(message: string): never {
   throw invalidParameterValue(message);
@@ -43,8 +54,12 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 
 const hasNul = (text: string) => text.includes('\0');
 
+/** An absolute path with nothing to resolve: no `..` or `.`, no doubled or trailing `/`. */
+export const isNormalizedAbsolutePath = (path: string) =>
+  posix.isAbsolute(path) && !hasNul(path) && posix.normalize(path) === path && (path === '/' || !path.endsWith('/'));
+
 function checkAbsolutePath(path: unknown, what: string): asserts path is string {
-  if (typeof path !== 'string' || !posix.isAbsolute(path) || hasNul(path) || posix.normalize(path) !== path || (path !== '/' && path.endsWith('/'))) {
+  if (typeof path !== 'string' || !isNormalizedAbsolutePath(path)) {
     fail(`${what} must be an absolute, normalized path (no "..", no trailing "/"), got ${JSON.stringify(path)}`);
   }
 }
@@ -92,7 +107,7 @@ function checkGpus(gpus: ContainerRequest['gpus']): void {
 }
 
 /** Every bind mount of the request, the workspace and the outputs included. */
-export function bindMounts(request: ContainerRequest): BindMount[] {
+export function bindMounts(request: Pick<ContainerRequest, 'workspace' | 'outputs' | 'mounts'>): BindMount[] {
   const mounts: BindMount[] = [];
   if (request.workspace) mounts.push({ hostPath: request.workspace.hostPath, containerPath: WORKSPACE_PATH, readOnly: request.workspace.readOnly });
   if (request.outputs) mounts.push({ hostPath: request.outputs.hostPath, containerPath: OUTPUTS_PATH, readOnly: false });
@@ -150,7 +165,7 @@ export function validateContainerRequest(request: ContainerRequest): void {
   if (request.capAdd !== undefined) {
     if (!Array.isArray(request.capAdd)) fail('capAdd must be a list of capability names');
     for (const cap of request.capAdd) {
-      if (typeof cap !== 'string' || !CAPABILITY.test(cap.toUpperCase())) fail(`capability ${JSON.stringify(cap)} is not a capability name like SYS_PTRACE`);
+      if (typeof cap !== 'string' || !isLinuxCapability(cap)) fail(`capability ${JSON.stringify(cap)} is not a capability name like SYS_PTRACE`);
     }
   }
 }

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { badRequest } from '../lib/errors.ts';
 import type { ContainerRequest } from '../runtime/container-request.ts';
+import type { SecurityAsks } from '../runtime/security-policy.ts';
 import { containerName } from '../runtime/workload-labels.ts';
 import type { JobRecord } from './job-queries.ts';
 
@@ -24,13 +25,26 @@ const workloadIdOf = (job: Pick<JobRecord, 'id'>, attempt: number, instanceId: s
 export const jobContainerName = (job: Pick<JobRecord, 'id'>, attempt: number, instanceId: string) =>
   containerName({ kind: 'job', id: workloadIdOf(job, attempt, instanceId) });
 
+type JobSecurityFields = Pick<JobRecord, 'privileged' | 'hostNetwork' | 'mounts' | 'capabilities'>;
+
+/** What a job asks of its container that the project's security policy must allow. */
+export function jobSecurityAsks(job: JobSecurityFields): SecurityAsks {
+  return {
+    ...(job.privileged && { privileged: true }),
+    ...(job.hostNetwork && { network: 'host' as const }),
+    ...(job.mounts.length > 0 && { mounts: job.mounts }),
+    ...(job.capabilities.length > 0 && { capAdd: job.capabilities }),
+  };
+}
+
 /**
- * The container for the next attempt of `job` on `gpuUuids`, with `env` (MLflow's) beside the job's own. Creates
- * its output folder; a snapshot that is not (or no longer) on disk is a 400 the job fails with.
+ * The container for the next attempt of `job` (in the project named `project`) on `gpuUuids`, with `env` (MLflow's)
+ * beside the job's own. Creates its output folder; a snapshot that is not (or no longer) on disk is a 400 the job
+ * fails with.
  */
 export function jobContainerRequest(
   job: JobRecord,
-  placement: { gpuUuids: string[]; simulated: boolean; instanceId: string; folders: JobFolders; env?: Record<string, string> },
+  placement: { project: string; gpuUuids: string[]; simulated: boolean; instanceId: string; folders: JobFolders; env?: Record<string, string> },
 ): ContainerRequest {
   const { folders } = placement;
   const outputs = join(folders.outputs, String(job.id));
@@ -47,7 +61,7 @@ export function jobContainerRequest(
   return {
     kind: 'job',
     id: workloadIdOf(job, job.attempts + 1, placement.instanceId),
-    project: String(job.projectId),
+    project: placement.project,
     image: job.image,
     command: job.command,
     env: { ...job.env, ...placement.env, TRAINYARD_JOB_ID: String(job.id) },
@@ -56,5 +70,6 @@ export function jobContainerRequest(
     ...(job.memory !== null && { memoryBytes: job.memory }),
     ...(workspace && { workspace, workingDir: '/workspace' }),
     outputs: { hostPath: outputs },
+    ...jobSecurityAsks(job),
   };
 }

@@ -46,8 +46,11 @@ export async function launchJob(deps: LaunchDeps, job: JobRecord, simulatedGpus:
   try {
     const tracked = deps.tracking?.prepare(job);
     if (tracked) run = { mlflowRunId: tracked.mlflowRunId };
-    const request = jobContainerRequest(job, { gpuUuids: job.gpuUuids, simulated: simulatedGpus, instanceId: deps.instanceId, folders: deps.folders, ...(tracked && { env: tracked.env }) });
-    containerId = (await runtime.start(request)).id;
+    // The policy as it is now: one narrowed since the submission refuses the start.
+    const policy = jobs.securityPolicyOf(job);
+    const placement = { project: policy.project, gpuUuids: job.gpuUuids, simulated: simulatedGpus, instanceId: deps.instanceId, folders: deps.folders };
+    const request = jobContainerRequest(job, { ...placement, ...(tracked && { env: tracked.env }) });
+    containerId = (await runtime.start(request, policy)).id;
   } catch (error) {
     if (error instanceof RuntimeUnavailable) {
       const reason = engineDownReason(error.message);

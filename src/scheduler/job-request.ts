@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { capabilityNameSchema } from '../auth/project-policy.ts';
 import { parseByteSize } from '../lib/byte-size.ts';
 import { parseDuration } from '../lib/duration.ts';
+import { OUTPUTS_PATH, WORKSPACE_PATH } from '../runtime/container-request.ts';
+import { isNormalizedAbsolutePath } from '../runtime/request-validation.ts';
 
 /** Names the appliance sets itself in every job's environment; a submission may not override them. */
 export const RESERVED_ENV = /^(NVIDIA_|MLFLOW_|TRAINYARD_)/;
@@ -11,6 +14,26 @@ const IMAGE_REFERENCE = /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9
 export const MAX_GPUS_PER_JOB = 64;
 export const MAX_RETRIES = 10;
 export const MAX_PRIORITY = 100;
+const MAX_MOUNTS = 32;
+
+/** Where a host folder may not go: Trainyard's own mounts, and the system folders the image and the engine need. */
+const RESERVED_CONTAINER_PATHS = [WORKSPACE_PATH, OUTPUTS_PATH, '/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/proc', '/run', '/sbin', '/sys', '/usr'];
+const isReserved = (path: string) => path === '/' || RESERVED_CONTAINER_PATHS.some((folder) => path === folder || path.startsWith(`${folder}/`));
+
+const absolutePath = (what: string) =>
+  z
+    .string()
+    .max(4096)
+    .refine(isNormalizedAbsolutePath, { error: (issue) => `${what} must be an absolute, normalized path (no "..", no trailing "/"), got ${JSON.stringify(issue.input)}`, abort: true });
+
+/** A host folder in the container; the project's security policy must allow the host path. */
+const mountSchema = z.strictObject({
+  hostPath: absolutePath('hostPath'),
+  containerPath: absolutePath('containerPath').refine((path) => !isReserved(path), {
+    error: (issue) => `containerPath ${String(issue.input)} is reserved: a mount cannot go at /, nor at or below ${RESERVED_CONTAINER_PATHS.join(', ')}`,
+  }),
+  readOnly: z.boolean().default(true),
+});
 
 const size = (what: string) =>
   z.union([z.string(), z.number()]).transform((value, context) => {
@@ -55,6 +78,18 @@ export const jobSubmissionSchema = z
     timeLimit: duration.optional(),
     retries: z.number().int().min(0).max(MAX_RETRIES).default(0),
     snapshotId: z.string().regex(/^[a-f0-9]{32}$/, 'snapshotId is the id an upload answered').optional(),
+    // What only the project's security policy can allow.
+    privileged: z.boolean().default(false),
+    hostNetwork: z.boolean().default(false),
+    mounts: z
+      .array(mountSchema)
+      .max(MAX_MOUNTS)
+      .default([])
+      .refine((mounts) => new Set(mounts.map((mount) => mount.containerPath)).size === mounts.length, 'two mounts have the same containerPath'),
+    capabilities: z
+      .array(capabilityNameSchema)
+      .default([])
+      .transform((names) => [...new Set(names)]),
   })
   .refine((job) => !(job.gpus > 0 && job.gpuMemory !== undefined), {
     message: 'ask for whole GPUs (gpus) or a slice of one GPU (gpuMemory), not both',

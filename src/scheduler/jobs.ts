@@ -1,9 +1,11 @@
 import type { Audit } from '../audit/audit.ts';
-import type { Projects } from '../auth/projects.ts';
+import type { Projects, ProjectSecurityPolicy } from '../auth/projects.ts';
 import type { UserRecord } from '../auth/user-queries.ts';
 import type { Db } from '../db/connection.ts';
 import type { Bus } from '../lib/bus.ts';
 import { invalidState, notFound } from '../lib/errors.ts';
+import { needsBeyondPolicy, policyRefusal } from '../runtime/security-policy.ts';
+import { jobSecurityAsks } from './job-container.ts';
 import type { JobSubmission } from './job-request.ts';
 import {
   findJob,
@@ -33,7 +35,10 @@ declare module '../lib/bus.ts' {
 }
 
 export interface Jobs {
-  /** Queues a validated submission in a project where `user` is an editor. */
+  /**
+   * Queues a validated submission in a project where `user` is an editor; a 403 naming what the project's security
+   * policy does not allow (privileged mode, the host network, a host folder, a capability).
+   */
   submit(user: UserRecord, submission: JobSubmission): JobRecord;
   /** A job `user` may see (404 otherwise). */
   get(user: UserRecord, id: number): JobRecord;
@@ -50,6 +55,8 @@ export interface Jobs {
   update(id: number, changes: JobChanges): JobRecord | undefined;
   inStates(states: JobState[]): JobRecord[];
   byId(id: number): JobRecord | undefined;
+  /** The scheduler's side: the policy of the job's project as it is now, which each start is checked against again. */
+  securityPolicyOf(job: JobRecord): ProjectSecurityPolicy;
 }
 
 export function createJobs(deps: { db: Db; now: () => number; bus: Bus; projects: Projects; audit: Audit }): Jobs {
@@ -78,6 +85,8 @@ export function createJobs(deps: { db: Db; now: () => number; bus: Bus; projects
   return {
     submit(user, submission) {
       const { project } = projects.authorize(user, submission.project, 'editor');
+      const needs = needsBeyondPolicy(jobSecurityAsks(submission), projects.securityPolicy(project.id));
+      if (needs.length > 0) throw policyRefusal(project.name, needs);
       const at = now();
       const job = db.transaction(() => {
         const created = insertJob(db, {
@@ -96,13 +105,17 @@ export function createJobs(deps: { db: Db; now: () => number; bus: Bus; projects
           timeLimitMs: submission.timeLimit ?? null,
           maxRetries: submission.retries,
           snapshotId: submission.snapshotId ?? null,
+          privileged: submission.privileged,
+          hostNetwork: submission.hostNetwork,
+          mounts: submission.mounts,
+          capabilities: submission.capabilities,
           submittedAt: at,
           reason: 'waiting to be placed',
         });
         insertJobEvent(db, { jobId: created.id, at, fromState: null, toState: 'queued', reason: 'submitted' });
         return created;
       });
-      audit.record({ actor: user.username, action: 'job.submit', target: String(job.id), detail: { project: project.name, image: job.image } });
+      audit.record({ actor: user.username, action: 'job.submit', target: String(job.id), detail: { project: project.name, image: job.image, ...jobSecurityAsks(job) } });
       bus.publish('job.changed', { job, from: null });
       return job;
     },
@@ -137,5 +150,6 @@ export function createJobs(deps: { db: Db; now: () => number; bus: Bus; projects
     },
     inStates: (states) => listJobsInStates(db, states),
     byId: (id) => findJob(db, id),
+    securityPolicyOf: (job) => projects.securityPolicy(job.projectId),
   };
 }

@@ -14,7 +14,8 @@ function job(fields: Partial<JobRecord> = {}): JobRecord {
     id: 7, projectId: 1, userId: 2, name: 'train', image: 'busybox', command: ['true'], env: {}, gpus: 0, gpuMemory: null, cpus: null,
     memory: null, priority: 0, preemptible: false, timeLimitMs: null, maxRetries: 0, attempts: 1, snapshotId: null, state: 'running',
     reason: '', gpuUuids: [], containerId: 'c1', exitCode: null, mlflowRunId: null, submittedAt: NOW - 60_000, startedAt: NOW - 30_000,
-    finishedAt: null, notBefore: null, cancelRequestedAt: null, gpuSeconds: 10, ...fields,
+    finishedAt: null, notBefore: null, cancelRequestedAt: null, gpuSeconds: 10, privileged: false, hostNetwork: false, mounts: [], capabilities: [],
+    ...fields,
   };
 }
 

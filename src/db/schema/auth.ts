@@ -72,3 +72,18 @@ export const projectMembers = sqliteTable(
     check('project_members_role', sql`role in ('viewer', 'editor', 'admin')`),
   ],
 );
+
+/** What a site admin allows a project's containers beyond the safe defaults; a project without a row has the defaults. */
+export const projectSecurityPolicies = sqliteTable('project_security_policies', {
+  projectId: integer('project_id')
+    .primaryKey()
+    .references(() => projects.id, { onDelete: 'cascade' }),
+  allowPrivileged: integer('allow_privileged', { mode: 'boolean' }).notNull().default(false),
+  allowHostNetwork: integer('allow_host_network', { mode: 'boolean' }).notNull().default(false),
+  /** Absolute, normalized host folders. */
+  allowedHostPaths: text('allowed_host_paths', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+  /** Capability names without `CAP_`, e.g. `SYS_PTRACE`. */
+  allowedCapabilities: text('allowed_capabilities', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+  updatedAt: integer('updated_at').notNull(),
+  updatedBy: text('updated_by').notNull(),
+});

@@ -4,6 +4,13 @@ import { projects, users } from './auth.ts';
 
 export const JOB_STATES = ['queued', 'starting', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost'] as const;
 
+/** A host folder a job asked to have at `containerPath`. */
+export interface JobMount {
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
 /** A batch job: what to run, what it needs, where it stands. Resources are bytes and CPU counts. */
 export const jobs = sqliteTable(
   'jobs',
@@ -32,6 +39,12 @@ export const jobs = sqliteTable(
     /** Starts so far, retries and requeues after preemption included. */
     attempts: integer('attempts').notNull().default(0),
     snapshotId: text('snapshot_id'),
+    /** What only the project's security policy can allow: privileged mode, the host network, host folders, capabilities. */
+    privileged: integer('privileged', { mode: 'boolean' }).notNull().default(false),
+    hostNetwork: integer('host_network', { mode: 'boolean' }).notNull().default(false),
+    mounts: text('mounts', { mode: 'json' }).$type<JobMount[]>().notNull().default(sql`'[]'`),
+    /** Capability names without `CAP_`, e.g. `SYS_PTRACE`. */
+    capabilities: text('capabilities', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     state: text('state', { enum: JOB_STATES }).notNull().default('queued'),
     /** Why it is in its state: the waiting reason while queued, the failure once finished. */
     reason: text('reason').notNull().default(''),

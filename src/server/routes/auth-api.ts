@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { App } from '../../app.ts';
+import { securityPolicyInputSchema } from '../../auth/project-policy.ts';
 import { newProjectSchema, ROLES } from '../../auth/projects.ts';
 import { newTokenSchema } from '../../auth/tokens.ts';
 import { newUserSchema, publicUser, userChangesSchema } from '../../auth/users.ts';
@@ -86,6 +87,18 @@ export function authApi(app: App) {
     const { project } = app.projects.authorize(principalOf(c).user, c.req.param('name'), 'admin');
     app.projects.removeMember(project, c.req.param('username'), actorOf(c));
     return c.json({ members: app.projects.members(project) });
+  });
+
+  api.get('/projects/:name/security-policy', (c) => {
+    const { project } = app.projects.authorize(principalOf(c).user, c.req.param('name'), 'viewer');
+    return c.json({ policy: app.projects.securityPolicy(project.id) });
+  });
+
+  api.put('/projects/:name/security-policy', async (c) => {
+    requireSiteAdmin(c);
+    const project = app.projects.get(c.req.param('name'));
+    const policy = app.projects.setSecurityPolicy(project, await readJson(c, securityPolicyInputSchema), actorOf(c));
+    return c.json({ policy });
   });
 
   api.get('/audit', (c) => {
