@@ -118,6 +118,9 @@ describe('yard run', () => {
     ['an env name the server refuses', ['run', '--env', '1BAD=x', '--', 'true'], 1, /^yard: env\.1BAD: /m],
     ['more GPUs than the server has', ['run', '--gpus', '8', '--', 'true'], 1, /could never run here: it asks for 8 GPUs, the host has 4/],
     ['a project that does not exist', ['run', '--project', 'nope', '--', 'true'], 1, /project "nope" does not exist/],
+    ['a mount that is not HOST:CONTAINER', ['run', '--mount', '/data', '--', 'true'], 2, /--mount takes HOST:CONTAINER/],
+    ['a mount the project may not use', ['run', '--mount', '/srv/datasets:/data', '--', 'true'], 3, /does not allow host path \/srv\/datasets/],
+    ['a capability the project may not add', ['run', '--cap', 'SYS_PTRACE', '--privileged', '--', 'true'], 3, /does not allow privileged mode, capability SYS_PTRACE/],
   ])('exits with a clear message on %s', async (_name, args, code, message) => {
     const result = await yard(args, folderOf({}));
     expect(result.code).toBe(code);

@@ -25,6 +25,10 @@ interface RunOptions {
   timeLimit?: string;
   retries?: number;
   preemptible?: boolean;
+  mount: JobMount[];
+  cap: string[];
+  privileged?: boolean;
+  hostNetwork?: boolean;
   maxSnapshot?: number;
   follow: boolean;
   json?: boolean;
@@ -44,6 +48,21 @@ const size = (text: string) => {
   return bytes;
 };
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+interface JobMount {
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
+/** `HOST:CONTAINER`, read-only, or `HOST:CONTAINER:rw`, as `docker run -v` writes them; the server checks the paths. */
+const mount = (text: string, previous: JobMount[]): JobMount[] => {
+  const [hostPath, containerPath, mode, ...rest] = text.split(':');
+  if (!hostPath || !containerPath || rest.length > 0 || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
+    throw new InvalidArgumentError(`--mount takes HOST:CONTAINER, HOST:CONTAINER:ro or HOST:CONTAINER:rw, got "${text}"`);
+  }
+  return [...previous, { hostPath, containerPath, readOnly: mode !== 'rw' }];
+};
 
 /** `NAME=value`, or `NAME` alone for the value it has here, as `docker run -e` reads them. */
 function environmentOf(pairs: string[], local: NodeJS.ProcessEnv): Record<string, string> {
@@ -107,6 +126,10 @@ export function runCommand(program: Command): void {
     .option('--time-limit <duration>', 'stop the job after this long, e.g. 2h')
     .option('--retries <n>', 'start a failed job again up to n times', wholeNumber('--retries'))
     .option('--preemptible', 'a higher-priority job may stop this one (it is queued again)')
+    .option('--mount <host:container[:rw]>', "a host folder in the container, read-only unless :rw (repeatable; the project's security policy must allow it)", mount, [])
+    .option('--cap <capability>', "a Linux capability to add, e.g. SYS_PTRACE (repeatable; the policy must allow it)", collect, [])
+    .option('--privileged', "run privileged (the policy must allow it)")
+    .option('--host-network', "use the host's network (the policy must allow it)")
     .option('--max-snapshot <size>', "refuse to upload more than this (the server's limit is the most)", size)
     .option('--no-follow', 'print the job id and return once it is queued')
     .option('--json', 'print the queued job as JSON and return')
@@ -129,6 +152,10 @@ export function runCommand(program: Command): void {
         ...(options.timeLimit !== undefined && { timeLimit: options.timeLimit }),
         ...(options.retries !== undefined && { retries: options.retries }),
         ...(options.preemptible && { preemptible: true }),
+        ...(options.mount.length > 0 && { mounts: options.mount }),
+        ...(options.cap.length > 0 && { capabilities: options.cap }),
+        ...(options.privileged && { privileged: true }),
+        ...(options.hostNetwork && { hostNetwork: true }),
         ...(snapshot && { snapshotId: snapshot.id }),
       });
       if (options.json) return printJson({ job });
