@@ -3,6 +3,7 @@ import { benchPlacement } from './placement.ts';
 import { benchContainers } from './containers.ts';
 import { benchJobs } from './jobs.ts';
 import { printResult, type BenchResult } from './report.ts';
+import { benchServing } from './serving.ts';
 import { benchStartup } from './startup.ts';
 import { benchTracking } from './tracking.ts';
 
@@ -17,6 +18,7 @@ const BENCHMARKS: Array<{ name: string; run: () => Promise<BenchResult> }> = [
   { name: 'placement', run: benchPlacement },
   { name: 'containers', run: benchContainers },
   { name: 'jobs', run: benchJobs },
+  { name: 'serving', run: benchServing },
 ];
 
 // A Ctrl-C still goes through process.exit, so the benches' exit hooks kill their children and remove temp dirs.

@@ -25,6 +25,9 @@ import { createJobLogs, type JobLogs } from './scheduler/job-logs.ts';
 import { createJobs, type Jobs } from './scheduler/jobs.ts';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.ts';
 import { createSnapshotStore, type SnapshotStore } from './scheduler/snapshot-store.ts';
+import { createDeploymentManager, type DeploymentManager } from './serving/deployment-manager.ts';
+import { createDeployments, type Deployments } from './serving/deployments.ts';
+import { createServingMetrics, type ServingMetrics } from './serving/serving-metrics.ts';
 import { createTracking, type Tracking } from './tracking/tracking.ts';
 
 /** Everything the appliance is made of, built once and passed to whoever needs a part of it. */
@@ -53,6 +56,12 @@ export interface App {
   readonly runtime: ContainerRuntime;
   /** Runs the queued jobs once started (the appliance starts it; tests may not). */
   readonly scheduler: Scheduler;
+  /** Models served behind /serve/<name>: their records, and `target()` for the proxy. */
+  deployments: Deployments;
+  /** Keeps the deployments' replicas running, probed and rolled out once started (beside the scheduler). */
+  readonly deploymentManager: DeploymentManager;
+  /** Calls through /serve/<name>, per deployment: count, status classes, latency; the dashboard and /metrics read them. */
+  servingMetrics: ServingMetrics;
   close(): void;
 }
 
@@ -96,7 +105,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let docker: Dockerode | undefined;
   let runtime: ContainerRuntime | undefined;
   let scheduler: Scheduler | undefined;
+  let deploymentManager: DeploymentManager | undefined;
   const folders = jobFolders(config.dataDir);
+  const deployments = createDeployments({ db, now, bus, projects, users, registry, audit, artifactsRoot: artifacts.root });
   return {
     config,
     log,
@@ -119,7 +130,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     jobs,
     jobLogs,
     get runtime() {
-      return (runtime ??= createContainerRuntime({ docker: this.docker, instanceId, log, mountRoots: [folders.snapshots, folders.outputs], pullImages: config.pullImages }));
+      // Below the artifacts root only a replica's model folder is mounted: users' mounts there are refused at submission.
+      const mountRoots = [folders.snapshots, folders.outputs, artifacts.root];
+      return (runtime ??= createContainerRuntime({ docker: this.docker, instanceId, log, mountRoots, pullImages: config.pullImages }));
     },
     get scheduler() {
       // The runtime (and with it the Docker client) is made only once there is a job to run.
@@ -129,6 +142,12 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         tracking: createJobTracking({ tracking, tokens, users, projects, config, now, log }),
       });
       return scheduler;
+    },
+    deployments,
+    servingMetrics: createServingMetrics({ now }),
+    get deploymentManager() {
+      deploymentManager ??= createDeploymentManager({ deployments, jobs, jobLogs, bus, log, runtime: () => this.runtime });
+      return deploymentManager;
     },
     snapshots: createSnapshotStore({ root: join(config.dataDir, 'snapshots'), db, now, maxBytes: config.snapshotMaxBytes }),
     close() {

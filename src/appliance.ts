@@ -9,6 +9,8 @@ import { bootstrapAuth } from './auth/bootstrap.ts';
 import { loadConfig, type Config, type ConfigInput } from './config.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { ConfigError } from './lib/errors.ts';
+import { createJobSystemMetrics } from './monitoring/job-system-metrics.ts';
+import { servingRoutes, type ServingRoutes } from './server/routes/serving-routes.ts';
 import { createServer } from './server/server.ts';
 import { VERSION } from './version.ts';
 
@@ -81,10 +83,10 @@ export function bridgeAddress(config: Pick<Config, 'host' | 'bridgeHost'>, sourc
 }
 
 /** The second listener, on the bridge address at the main port; in `auto` mode a failure only costs jobs their tracking. */
-async function listenOnBridge(app: App, fetch: (request: Request) => Response | Promise<Response>, port: number): Promise<Server | undefined> {
+async function listenOnBridge(app: App, fetch: (request: Request) => Response | Promise<Response>, port: number, serving: ServingRoutes): Promise<Server | undefined> {
   const host = bridgeAddress(app.config);
   if (!host) return undefined;
-  const server = serve({ fetch, hostname: host, port }) as Server;
+  const server = serve({ fetch, hostname: host, port, createServer: serving.createServer }) as Server;
   try {
     await listen(server, { host, port });
   } catch (error) {
@@ -125,12 +127,21 @@ export async function startAppliance(requested: Config, options: AppOptions = {}
 
   const http = createServer(app);
   const sockets = new WebSocketServer({ noServer: true });
-  const server = serve({ fetch: http.fetch, hostname: config.host, port: config.port, websocket: { server: sockets } }) as Server;
+  // /serve/<name>/... goes to the model's replicas below Hono, streamed both ways.
+  const serving = servingRoutes({
+    credentials: app.credentials,
+    projects: app.projects,
+    log: app.log,
+    metrics: app.servingMetrics,
+    target: (name) => app.deployments.target(name),
+    trustProxy: config.trustProxy,
+  });
+  const server = serve({ fetch: http.fetch, hostname: config.host, port: config.port, websocket: { server: sockets }, createServer: serving.createServer }) as Server;
   let address: AddressInfo;
   let bridge: Server | undefined;
   try {
     address = await listen(server, config);
-    bridge = await listenOnBridge(app, http.fetch, address.port);
+    bridge = await listenOnBridge(app, http.fetch, address.port, serving);
   } catch (error) {
     server.close();
     app.close();
@@ -139,6 +150,9 @@ export async function startAppliance(requested: Config, options: AppOptions = {}
   const sweeper = setInterval(() => app.sessions.sweep(), SESSION_SWEEP_MS).unref();
   // Not awaited: reconciling with Docker must not hold up serving, and an engine that is down only delays jobs.
   app.scheduler.start().catch((error: unknown) => app.log.error({ err: error }, 'the scheduler could not start'));
+  app.deploymentManager.start().catch((error: unknown) => app.log.error({ err: error }, 'the deployment manager could not start'));
+  const jobSystemMetrics = createJobSystemMetrics(app, config.jobSystemMetricsIntervalMs);
+  jobSystemMetrics.start();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   app.log.info({ url, version: VERSION, dataDir: config.dataDir }, 'trainyard is listening');
@@ -148,7 +162,9 @@ export async function startAppliance(requested: Config, options: AppOptions = {}
     url,
     async close() {
       clearInterval(sweeper);
+      await app.deploymentManager.stop();
       await app.scheduler.stop();
+      await jobSystemMetrics.stop();
       for (const socket of sockets.clients) socket.close(1001, 'server shutting down');
       const listeners = bridge ? [server, bridge] : [server];
       const closed = Promise.all(listeners.map((listener) => new Promise<void>((resolve) => listener.close(() => resolve()))));
@@ -156,6 +172,7 @@ export async function startAppliance(requested: Config, options: AppOptions = {}
       const forced = setTimeout(() => listeners.forEach((listener) => listener.closeAllConnections()), SHUTDOWN_GRACE_MS).unref();
       await closed;
       clearTimeout(forced);
+      serving.close();
       app.close();
       app.log.info('trainyard stopped');
     },

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -90,6 +90,33 @@ const gpuSource = z.string().transform((value, ctx): GpuSource => {
   return { source: 'simulated', devices };
 });
 
+export type AddressRange = { address: string; prefix: number; family: 'ipv4' | 'ipv6' };
+
+/** `10.0.0.0/8`, `fd00::/8`, or one address (`127.0.0.1`, a /32); `a,b` in one string or a YAML list. */
+function parseAddressRange(text: string): AddressRange | string {
+  const [address = '', prefixText, ...rest] = text.trim().split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return `"${text}" is not an address range like 10.0.0.0/8 or 127.0.0.1`;
+  const bits = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix >= 0 && prefix <= bits)) return `"${text}" has a prefix length that is not 0 to ${bits}`;
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+const addressRanges = z.union([z.string(), z.array(z.string())]).transform((value, ctx): AddressRange[] => {
+  const entries = (Array.isArray(value) ? value : value.split(',')).filter((entry) => entry.trim() !== '');
+  const ranges: AddressRange[] = [];
+  for (const entry of entries) {
+    const range = parseAddressRange(entry);
+    if (typeof range === 'string') {
+      ctx.addIssue({ code: 'custom', message: range });
+      return z.NEVER;
+    }
+    ranges.push(range);
+  }
+  return ranges;
+});
+
 const configSchema = z.strictObject({
   dataDir: z.string().min(1),
   host: z.string().min(1),
@@ -116,9 +143,15 @@ const configSchema = z.strictObject({
   pullImages: flag,
   /** The image of a job that names none. */
   defaultJobImage: z.string().regex(/^\S+$/, 'an image reference like trainyard/python:bookworm'),
+  /** The image of a deployment that names none: Trainyard's scoring server for scikit-learn models. */
+  defaultServingImage: z.string().regex(/^\S+$/, 'an image reference like trainyard/python-serve:bookworm'),
   /** The most GPUs one user's (or one project's) jobs hold at once; a GPU-memory slice counts as its share. */
   gpuQuotaPerUser: gpuCount.optional(),
   gpuQuotaPerProject: gpuCount.optional(),
+  /** Callers from these address ranges may read /metrics without a credential (a Prometheus server); none by default. */
+  metricsAllowFrom: addressRanges,
+  /** How often a running job's MLflow run gets its GPUs' utilization and memory as system metrics. */
+  jobSystemMetricsIntervalMs: duration,
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -143,7 +176,10 @@ const DEFAULTS: ConfigInput = {
   bridgeHost: 'auto',
   snapshotMaxBytes: 512 * 1024 * 1024,
   defaultJobImage: 'trainyard/python:bookworm',
+  defaultServingImage: 'trainyard/python-serve:bookworm',
   pullImages: true,
+  metricsAllowFrom: [],
+  jobSystemMetricsIntervalMs: '10s',
 };
 
 /** Each setting and the environment variable that sets it; the README's configuration table mirrors this. */
@@ -165,9 +201,12 @@ export const ENVIRONMENT: Record<string, keyof ConfigInput> = {
   TRAINYARD_BRIDGE_HOST: 'bridgeHost',
   TRAINYARD_SNAPSHOT_MAX_BYTES: 'snapshotMaxBytes',
   TRAINYARD_DEFAULT_JOB_IMAGE: 'defaultJobImage',
+  TRAINYARD_DEFAULT_SERVING_IMAGE: 'defaultServingImage',
   TRAINYARD_PULL_IMAGES: 'pullImages',
   TRAINYARD_GPU_QUOTA_PER_USER: 'gpuQuotaPerUser',
   TRAINYARD_GPU_QUOTA_PER_PROJECT: 'gpuQuotaPerProject',
+  TRAINYARD_METRICS_ALLOW_FROM: 'metricsAllowFrom',
+  TRAINYARD_JOB_SYSTEM_METRICS_INTERVAL: 'jobSystemMetricsIntervalMs',
 };
 
 function readConfigFile(path: string): ConfigInput {

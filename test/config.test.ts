@@ -146,3 +146,37 @@ describe('the gpus setting', () => {
     expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^trainyard: invalid setting gpus \(TRAINYARD_GPUS\): unknown GPU model "FOO"/)]);
   });
 });
+
+describe('the monitoring settings', () => {
+  it('let no address scrape /metrics without a credential, and sample running jobs every 10 s, unless set', () => {
+    expect(loadConfig({}, {})).toMatchObject({ metricsAllowFrom: [], jobSystemMetricsIntervalMs: 10_000 });
+  });
+
+  it.each([
+    [{}, { TRAINYARD_METRICS_ALLOW_FROM: '127.0.0.1/32,10.0.0.0/8' }, [{ address: '127.0.0.1', prefix: 32, family: 'ipv4' }, { address: '10.0.0.0', prefix: 8, family: 'ipv4' }]],
+    [{}, { TRAINYARD_METRICS_ALLOW_FROM: ' 192.168.1.7 , fd00::/8 ' }, [{ address: '192.168.1.7', prefix: 32, family: 'ipv4' }, { address: 'fd00::', prefix: 8, family: 'ipv6' }]],
+    [{ config: configFile('metricsAllowFrom:\n  - 172.16.0.0/12\n  - ::1\n') }, {}, [{ address: '172.16.0.0', prefix: 12, family: 'ipv4' }, { address: '::1', prefix: 128, family: 'ipv6' }]],
+    [{ metricsAllowFrom: '' }, {}, []],
+  ])('reads metricsAllowFrom from %j %j', (flags, env, ranges) => {
+    expect(loadConfig(flags, env).metricsAllowFrom).toEqual(ranges);
+  });
+
+  it.each([
+    [{}, { TRAINYARD_JOB_SYSTEM_METRICS_INTERVAL: '30s' }, 30_000],
+    [{ jobSystemMetricsIntervalMs: 2_000 }, {}, 2_000],
+  ])('reads jobSystemMetricsIntervalMs from %j %j', (flags, env, intervalMs) => {
+    expect(loadConfig(flags, env).jobSystemMetricsIntervalMs).toBe(intervalMs);
+  });
+
+  it.each([
+    [{ TRAINYARD_METRICS_ALLOW_FROM: '10.0.0.0/8,prometheus.local' }, /^invalid setting metricsAllowFrom \(TRAINYARD_METRICS_ALLOW_FROM\): "prometheus.local" is not an address range like 10.0.0.0\/8 or 127.0.0.1$/],
+    [{ TRAINYARD_METRICS_ALLOW_FROM: '10.0.0.0/33' }, /metricsAllowFrom \(TRAINYARD_METRICS_ALLOW_FROM\): "10.0.0.0\/33" has a prefix length that is not 0 to 32$/],
+    [{ TRAINYARD_METRICS_ALLOW_FROM: 'fd00::/129' }, /"fd00::\/129" has a prefix length that is not 0 to 128$/],
+    [{ TRAINYARD_METRICS_ALLOW_FROM: '10.0.0.0/' }, /"10.0.0.0\/" has a prefix length/],
+    [{ TRAINYARD_METRICS_ALLOW_FROM: '10.0.0.0/8/8' }, /"10.0.0.0\/8\/8" is not an address range/],
+    [{ TRAINYARD_JOB_SYSTEM_METRICS_INTERVAL: 'often' }, /^invalid setting jobSystemMetricsIntervalMs \(TRAINYARD_JOB_SYSTEM_METRICS_INTERVAL\): "often" is not a duration/],
+  ])('rejects %j with one clear line', (env, message) => {
+    expect(() => loadConfig({}, env)).toThrow(ConfigError);
+    expect(() => loadConfig({}, env)).toThrow(message);
+  });
+});

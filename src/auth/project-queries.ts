@@ -1,4 +1,4 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/connection.ts';
 import { projectMembers, projects, users } from '../db/schema/auth.ts';
 
@@ -13,8 +13,11 @@ export function findProjectByName(db: Db, name: string): ProjectRecord | undefin
   return db.select().from(projects).where(eq(projects.name, name)).get();
 }
 
-export function findProjectById(db: Db, id: number): ProjectRecord | undefined {
-  return db.select().from(projects).where(eq(projects.id, id)).get();
+/** Built once and kept: every request inside a project looks its project up (per call, drizzle builds the SQL anew). */
+export function prepareProjectById(db: Db): (id: number) => ProjectRecord | undefined {
+  const build = () => db.select().from(projects).where(eq(projects.id, sql.placeholder('id'))).prepare();
+  let statement: ReturnType<typeof build> | undefined;
+  return (id) => (statement ??= build()).get({ id });
 }
 
 export function listProjects(db: Db): ProjectRecord[] {
@@ -41,12 +44,16 @@ export function listMembers(db: Db, projectId: number): Array<{ username: string
     .all();
 }
 
-export function findRole(db: Db, projectId: number, userId: number): Role | undefined {
-  return db
-    .select({ role: projectMembers.role })
-    .from(projectMembers)
-    .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)))
-    .get()?.role;
+/** A member's role, by a statement built once: asked on every request inside a project. */
+export function prepareRoleOf(db: Db): (projectId: number, userId: number) => Role | undefined {
+  const build = () =>
+    db
+      .select({ role: projectMembers.role })
+      .from(projectMembers)
+      .where(and(eq(projectMembers.projectId, sql.placeholder('projectId')), eq(projectMembers.userId, sql.placeholder('userId'))))
+      .prepare();
+  let statement: ReturnType<typeof build> | undefined;
+  return (projectId, userId) => (statement ??= build()).get({ projectId, userId })?.role;
 }
 
 export function upsertMember(db: Db, projectId: number, userId: number, role: Role): void {

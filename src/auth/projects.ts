@@ -7,13 +7,13 @@ import { findProjectPolicy, upsertProjectPolicy } from './project-policy-queries
 import { findUserByName, type UserRecord } from './user-queries.ts';
 import {
   deleteMember,
-  findProjectById,
   findProjectByName,
-  findRole,
   insertProject,
   listMembers,
   listProjects,
   listProjectsOfUser,
+  prepareProjectById,
+  prepareRoleOf,
   upsertMember,
   type ProjectRecord,
   type Role,
@@ -72,6 +72,8 @@ export interface Projects {
 /** `dataDir` holds the database and the secrets: no security policy may open it to containers. */
 export function createProjects(deps: { db: Db; audit: Audit; now: () => number; dataDir: string }): Projects {
   const { db, audit } = deps;
+  const findProjectById = prepareProjectById(db);
+  const findRole = prepareRoleOf(db);
 
   const get = (name: string) => {
     const project = findProjectByName(db, name);
@@ -80,7 +82,7 @@ export function createProjects(deps: { db: Db; audit: Audit; now: () => number; 
   };
 
   const roleOf = (user: UserRecord, project: ProjectRecord): Role | undefined =>
-    user.isAdmin ? 'admin' : findRole(db, project.id, user.id);
+    user.isAdmin ? 'admin' : findRole(project.id, user.id);
 
   const authorizeIn = (user: UserRecord, project: ProjectRecord | undefined, needed: Role, missing: () => Error) => {
     const role = project && roleOf(user, project);
@@ -118,10 +120,10 @@ export function createProjects(deps: { db: Db; audit: Audit; now: () => number; 
       return authorizeIn(user, findProjectByName(db, name), needed, () => notFound(`project "${name}" does not exist`));
     },
     authorizeId(user, id, needed, missing = () => notFound(`project ${id} does not exist`)) {
-      return authorizeIn(user, findProjectById(db, id), needed, missing);
+      return authorizeIn(user, findProjectById(id), needed, missing);
     },
     canSee(user, id) {
-      const project = findProjectById(db, id);
+      const project = findProjectById(id);
       return project !== undefined && roleOf(user, project) !== undefined;
     },
     visibleIds(user) {
@@ -147,7 +149,7 @@ export function createProjects(deps: { db: Db; audit: Audit; now: () => number; 
       audit.record({ ...by, action: 'member.remove', target: `${project.name}/${username}` });
     },
     securityPolicy(projectId) {
-      const project = findProjectById(db, projectId);
+      const project = findProjectById(projectId);
       if (!project) throw notFound(`project ${projectId} does not exist`);
       return projectSecurityPolicy(project.name, findProjectPolicy(db, projectId));
     },

@@ -6,6 +6,7 @@ import { ConfigError, HttpError } from '../lib/errors.ts';
 import { VERSION } from '../version.ts';
 import { CliError, EXIT } from './cli-error.ts';
 import { adminCommands } from './commands/admin.ts';
+import { deployCommands } from './commands/deploy.ts';
 import { jobCommands } from './commands/jobs.ts';
 import { runCommand } from './commands/run.ts';
 import { sessionCommands } from './commands/session.ts';
@@ -13,7 +14,7 @@ import { tokenCommands } from './commands/token.ts';
 
 function buildProgram(): Command {
   const program = new Command('yard')
-    .description('Trainyard: experiment tracking and GPU jobs on your own server')
+    .description('Trainyard: experiment tracking, GPU jobs and model serving on your own server')
     .version(VERSION)
     .showHelpAfterError()
     // `yard run` hands everything after the command's name to the job: options come before subcommands.
@@ -39,6 +40,7 @@ function buildProgram(): Command {
   adminCommands(program);
   runCommand(program);
   jobCommands(program);
+  deployCommands(program);
   return program;
 }
 

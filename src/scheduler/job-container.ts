@@ -14,6 +14,9 @@ export interface JobFolders {
   outputs: string;
 }
 
+/** Where a replica finds its model version's files. */
+export const MODEL_PATH = '/model';
+
 export const jobFolders = (dataDir: string): JobFolders => ({ snapshots: join(dataDir, 'snapshots'), outputs: join(dataDir, 'outputs') });
 
 /**
@@ -63,7 +66,8 @@ export function jobContainerRequest(
     id: workloadIdOf(job, job.attempts + 1, placement.instanceId),
     project: placement.project,
     image: job.image,
-    command: job.command,
+    // A replica may leave the command to its image; a user's job always names one.
+    ...(job.command.length > 0 && { command: job.command }),
     env: { ...job.env, ...placement.env, TRAINYARD_JOB_ID: String(job.id) },
     ...(placement.gpuUuids.length > 0 && { gpus: { uuids: placement.gpuUuids, simulated: placement.simulated } }),
     ...(job.cpus !== null && { cpus: job.cpus }),
@@ -71,5 +75,15 @@ export function jobContainerRequest(
     ...(workspace && { workspace, workingDir: '/workspace' }),
     outputs: { hostPath: outputs },
     ...jobSecurityAsks(job),
+    ...replicaParts(job),
+  };
+}
+
+/** Only the deployment manager sets these: the model folder, read-only at /model, and the port the proxy calls. */
+function replicaParts(job: JobRecord): Pick<ContainerRequest, 'mounts' | 'ports'> {
+  if (job.modelPath === null || job.servePort === null) return {};
+  return {
+    mounts: [...job.mounts, { hostPath: job.modelPath, containerPath: MODEL_PATH, readOnly: true }],
+    ports: [job.servePort],
   };
 }

@@ -24,6 +24,13 @@ export interface JobJson {
   /** Starts so far, retries and requeues included. */
   attempts: number;
   snapshotId: string | null;
+  /** What it asked for beyond the safe defaults, which its project's security policy allowed. */
+  privileged: boolean;
+  hostNetwork: boolean;
+  mounts: JobRecord['mounts'];
+  capabilities: string[];
+  /** The deployment this job is a replica of; null for a job someone submitted. */
+  deploymentId: number | null;
   /** The GPUs (or MIG devices) it holds or last held, by UUID. */
   gpuUuids: string[];
   exitCode: number | null;
@@ -54,6 +61,11 @@ export function jobJson(job: JobRecord, names: { project: string; user: string }
     maxRetries: job.maxRetries,
     attempts: job.attempts,
     snapshotId: job.snapshotId,
+    privileged: job.privileged,
+    hostNetwork: job.hostNetwork,
+    mounts: job.mounts,
+    capabilities: job.capabilities,
+    deploymentId: job.deploymentId,
     gpuUuids: job.gpuUuids,
     exitCode: job.exitCode,
     mlflowRunId: job.mlflowRunId,

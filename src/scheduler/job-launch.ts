@@ -44,7 +44,8 @@ export async function launchJob(deps: LaunchDeps, job: JobRecord, simulatedGpus:
   // The job records its run as soon as there is one, so that the run is ended whatever becomes of the start.
   let run: { mlflowRunId?: string } = {};
   try {
-    const tracked = deps.tracking?.prepare(job);
+    // A deployment's replica serves a model: it trains nothing, so it gets no MLflow run.
+    const tracked = job.deploymentId === null ? deps.tracking?.prepare(job) : undefined;
     if (tracked) run = { mlflowRunId: tracked.mlflowRunId };
     // The policy as it is now: one narrowed since the submission refuses the start.
     const policy = jobs.securityPolicyOf(job);

@@ -42,6 +42,16 @@ export function listJobsInStates(db: Db, states: JobState[]): JobRecord[] {
   return db.select().from(jobs).where(inArray(jobs.state, states)).orderBy(jobs.id).all();
 }
 
+/** The replica jobs of a deployment in `states`, oldest first. */
+export function listDeploymentJobs(db: Db, deploymentId: number, states: JobState[]): JobRecord[] {
+  return db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.deploymentId, deploymentId), inArray(jobs.state, states)))
+    .orderBy(jobs.id)
+    .all();
+}
+
 export interface JobListFilter {
   /** Only these projects; undefined for all. */
   projectIds?: number[];

@@ -35,7 +35,7 @@ const mountSchema = z.strictObject({
   readOnly: z.boolean().default(true),
 });
 
-const size = (what: string) =>
+export const byteSize = (what: string) =>
   z.union([z.string(), z.number()]).transform((value, context) => {
     const bytes = parseByteSize(value);
     if (bytes === undefined) {
@@ -54,25 +54,33 @@ const duration = z.union([z.string(), z.number().int().positive()]).transform((v
   return ms;
 });
 
+export const imageReferenceSchema = z
+  .string()
+  .max(512)
+  .regex(IMAGE_REFERENCE, 'image must be a Docker image reference like python:3.12 or registry.local/team/train:1');
+
+/** A workload's own environment variables: names the appliance sets are refused. */
+export const workloadEnvSchema = z
+  .record(
+    z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _, not starting with a digit').refine((name) => !RESERVED_ENV.test(name), {
+      message: 'NVIDIA_*, MLFLOW_* and TRAINYARD_* are set by Trainyard',
+    }),
+    z.string().max(100_000),
+  )
+  .default({});
+
 /** A job as people submit it (API, CLI); sizes and durations are text (`20GB`, `2h`) or bytes and seconds. */
 export const jobSubmissionSchema = z
   .strictObject({
     project: z.string().min(1).default('default'),
     name: z.string().trim().min(1).max(200).optional(),
-    image: z.string().max(512).regex(IMAGE_REFERENCE, 'image must be a Docker image reference like python:3.12 or registry.local/team/train:1'),
+    image: imageReferenceSchema,
     command: z.array(z.string().max(100_000), { error: 'command must be a list of arguments, like ["python", "train.py"]' }).min(1).max(4096),
-    env: z
-      .record(
-        z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _, not starting with a digit').refine((name) => !RESERVED_ENV.test(name), {
-          message: 'NVIDIA_*, MLFLOW_* and TRAINYARD_* are set by Trainyard',
-        }),
-        z.string().max(100_000),
-      )
-      .default({}),
+    env: workloadEnvSchema,
     gpus: z.number().int().min(0).max(MAX_GPUS_PER_JOB).default(0),
-    gpuMemory: size('gpuMemory').optional(),
+    gpuMemory: byteSize('gpuMemory').optional(),
     cpus: z.number().positive().max(1024).optional(),
-    memory: size('memory').optional(),
+    memory: byteSize('memory').optional(),
     priority: z.number().int().min(-MAX_PRIORITY).max(MAX_PRIORITY).default(0),
     preemptible: z.boolean().default(false),
     timeLimit: duration.optional(),
@@ -97,3 +105,28 @@ export const jobSubmissionSchema = z
   });
 
 export type JobSubmission = z.output<typeof jobSubmissionSchema>;
+
+/** Replicas start before the queue's ordinary jobs (priority 0) and are never preempted. */
+export const REPLICA_PRIORITY = 50;
+
+/** A replica of a deployment as the deployment manager queues it, with what no user's submission can set. */
+export interface ReplicaSubmission {
+  deploymentId: number;
+  projectId: number;
+  /** Who deployed it: the replica counts against their quota. */
+  userId: number;
+  /** `serve:<deployment>#<n>`. */
+  name: string;
+  image: string;
+  /** Empty: the image's own command. */
+  command: string[];
+  env: Record<string, string>;
+  gpus: number;
+  gpuMemory: number | null;
+  cpus: number | null;
+  memory: number | null;
+  /** The model version's folder on the host, mounted read-only at /model. */
+  modelPath: string;
+  /** The container port published on 127.0.0.1 for the proxy. */
+  servePort: number;
+}

@@ -6,11 +6,12 @@ import type { Bus } from '../lib/bus.ts';
 import { invalidState, notFound } from '../lib/errors.ts';
 import { needsBeyondPolicy, policyRefusal } from '../runtime/security-policy.ts';
 import { jobSecurityAsks } from './job-container.ts';
-import type { JobSubmission } from './job-request.ts';
+import { REPLICA_PRIORITY, type JobSubmission, type ReplicaSubmission } from './job-request.ts';
 import {
   findJob,
   insertJob,
   insertJobEvent,
+  listDeploymentJobs,
   listJobEvents,
   listJobs,
   listJobsInStates,
@@ -20,6 +21,7 @@ import {
   type JobEventRecord,
   type JobListFilter,
   type JobRecord,
+  type NewJobRecord,
 } from './job-queries.ts';
 import { canMove, isFinished, type JobState } from './job-states.ts';
 
@@ -57,6 +59,12 @@ export interface Jobs {
   byId(id: number): JobRecord | undefined;
   /** The scheduler's side: the policy of the job's project as it is now, which each start is checked against again. */
   securityPolicyOf(job: JobRecord): ProjectSecurityPolicy;
+  /** The deployment manager's side: queues a replica (the deployment's creator was checked when it was created). */
+  submitReplica(replica: ReplicaSubmission): JobRecord;
+  /** The deployment manager's side: cancels a replica as `cancel` does, without a user; a finished one is left as it is. */
+  cancelReplica(id: number, reason: string): JobRecord | undefined;
+  /** A deployment's replica jobs in `states`, oldest first. */
+  replicasOf(deploymentId: number, states: JobState[]): JobRecord[];
 }
 
 export function createJobs(deps: { db: Db; now: () => number; bus: Bus; projects: Projects; audit: Audit }): Jobs {
@@ -82,14 +90,33 @@ export function createJobs(deps: { db: Db; now: () => number; bus: Bus; projects
     return moved;
   };
 
+  /** A queued job is cancelled at once; a starting or running one is marked and left to the scheduler. */
+  const requestCancel = (job: JobRecord, reason: string): JobRecord | undefined => {
+    if (job.state === 'queued') return move(job.id, 'queued', 'cancelled', reason, { finishedAt: now() }) ?? findJob(db, job.id);
+    const marked = updateJob(db, job.id, { cancelRequestedAt: job.cancelRequestedAt ?? now() }) ?? job;
+    bus.publish('job.cancel-requested', { job: marked });
+    return marked;
+  };
+
+  /** Inserts a queued job with its first event and tells the scheduler. */
+  const queue = (job: Omit<NewJobRecord, 'submittedAt' | 'reason'>, event: string): JobRecord => {
+    const at = now();
+    const created = db.transaction(() => {
+      const inserted = insertJob(db, { ...job, submittedAt: at, reason: 'waiting to be placed' });
+      insertJobEvent(db, { jobId: inserted.id, at, fromState: null, toState: 'queued', reason: event });
+      return inserted;
+    });
+    bus.publish('job.changed', { job: created, from: null });
+    return created;
+  };
+
   return {
     submit(user, submission) {
       const { project } = projects.authorize(user, submission.project, 'editor');
       const needs = needsBeyondPolicy(jobSecurityAsks(submission), projects.securityPolicy(project.id));
       if (needs.length > 0) throw policyRefusal(project.name, needs);
-      const at = now();
-      const job = db.transaction(() => {
-        const created = insertJob(db, {
+      const job = queue(
+        {
           projectId: project.id,
           userId: user.id,
           name: submission.name ?? submission.command.join(' ').slice(0, 200),
@@ -109,14 +136,10 @@ export function createJobs(deps: { db: Db; now: () => number; bus: Bus; projects
           hostNetwork: submission.hostNetwork,
           mounts: submission.mounts,
           capabilities: submission.capabilities,
-          submittedAt: at,
-          reason: 'waiting to be placed',
-        });
-        insertJobEvent(db, { jobId: created.id, at, fromState: null, toState: 'queued', reason: 'submitted' });
-        return created;
-      });
+        },
+        'submitted',
+      );
       audit.record({ actor: user.username, action: 'job.submit', target: String(job.id), detail: { project: project.name, image: job.image, ...jobSecurityAsks(job) } });
-      bus.publish('job.changed', { job, from: null });
       return job;
     },
 
@@ -134,12 +157,7 @@ export function createJobs(deps: { db: Db; now: () => number; bus: Bus; projects
       const job = get(user, id, 'editor');
       if (isFinished(job.state)) throw invalidState(`job ${id} has already finished (${job.state.replace('_', ' ')})`);
       audit.record({ actor: user.username, action: 'job.cancel', target: String(id) });
-      if (job.state === 'queued') {
-        return move(id, 'queued', 'cancelled', `cancelled by ${user.username}`, { finishedAt: now() }) ?? get(user, id);
-      }
-      const marked = updateJob(db, id, { cancelRequestedAt: job.cancelRequestedAt ?? now() }) ?? job;
-      bus.publish('job.cancel-requested', { job: marked });
-      return marked;
+      return requestCancel(job, `cancelled by ${user.username}`) ?? get(user, id);
     },
 
     move,
@@ -151,5 +169,16 @@ export function createJobs(deps: { db: Db; now: () => number; bus: Bus; projects
     inStates: (states) => listJobsInStates(db, states),
     byId: (id) => findJob(db, id),
     securityPolicyOf: (job) => projects.securityPolicy(job.projectId),
+
+    submitReplica: ({ deploymentId, modelPath, servePort, ...replica }) =>
+      queue({ ...replica, deploymentId, modelPath, servePort, priority: REPLICA_PRIORITY, preemptible: false }, `replica of deployment ${deploymentId}`),
+
+    cancelReplica(id, reason) {
+      const job = findJob(db, id);
+      if (!job || job.deploymentId === null || isFinished(job.state)) return job;
+      return requestCancel(job, reason);
+    },
+
+    replicasOf: (deploymentId, states) => listDeploymentJobs(db, deploymentId, states),
   };
 }

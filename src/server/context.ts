@@ -33,6 +33,11 @@ export function isHtmx(c: Context): boolean {
   return c.req.header('HX-Request') === 'true';
 }
 
+/** Paths that programs call (the APIs, a Prometheus scrape): refusals are JSON with a status, never a redirect to sign in. */
+export function isMachinePath(path: string): boolean {
+  return path.startsWith('/api/') || path.startsWith('/ajax-api/') || path === '/metrics';
+}
+
 export function wantsJson(c: Context): boolean {
-  return c.req.path.startsWith('/api/') || c.req.path.startsWith('/ajax-api/');
+  return isMachinePath(c.req.path);
 }

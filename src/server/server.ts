@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { App } from '../app.ts';
 import { HttpError } from '../lib/errors.ts';
+import { createAppMetrics } from '../monitoring/app-metrics.ts';
 import { loadAssets } from './assets.ts';
 import type { AppEnv } from './context.ts';
 import { liveRoutes } from './live.ts';
@@ -11,12 +12,14 @@ import { clientInfo } from './middleware/client-info.ts';
 import { csrfProtection } from './middleware/csrf.ts';
 import { errorHandler, notFoundHandler } from './middleware/error-handler.ts';
 import { requestLog } from './middleware/request-log.ts';
+import { requestMetrics } from './middleware/request-metrics.ts';
 import { runScope } from './middleware/run-scope.ts';
 import { artifactRoutes, isArtifactUpload, multipartPartRoutes } from './mlflow/artifact-routes.ts';
 import { mlflowRoutes } from './mlflow/mlflow-routes.ts';
 import { adminPages } from './routes/admin-pages.ts';
 import { authApi } from './routes/auth-api.ts';
 import { comparePages } from './routes/compare-pages.ts';
+import { deploymentApi } from './routes/deployment-api.ts';
 import { experimentPages } from './routes/experiment-pages.ts';
 import { gpuApi } from './routes/gpu-api.ts';
 import { gpuPages } from './routes/gpu-pages.ts';
@@ -24,6 +27,7 @@ import { healthRoutes } from './routes/health.ts';
 import { jobApi } from './routes/job-api.ts';
 import { jobPages } from './routes/job-pages.ts';
 import { metricSeriesApi } from './routes/metric-series-api.ts';
+import { metricsRoutes } from './routes/metrics-route.ts';
 import { modelPages } from './routes/model-pages.ts';
 import { overviewRoutes } from './routes/overview.ts';
 import { projectPages } from './routes/project-pages.ts';
@@ -46,10 +50,12 @@ export const PUBLIC_ROUTES = [
 export function createServer(app: App) {
   const assets = loadAssets();
   const http = new Hono<AppEnv>();
+  const metrics = createAppMetrics(app);
 
   http.onError(errorHandler(app.log, assets.urls));
   http.notFound(notFoundHandler(assets.urls));
 
+  http.use(requestMetrics(metrics.http));
   http.use(clientInfo({ trustProxy: app.config.trustProxy }));
   http.use(requestLog(app.log));
   http.use(
@@ -77,6 +83,8 @@ export function createServer(app: App) {
   http.route('/', staticRoutes(assets));
   http.route('/', multipartPartRoutes(app));
   http.use(authenticate(app.credentials));
+  // A credential, or an address that metricsAllowFrom lets scrape without one.
+  http.route('/', metricsRoutes(app, metrics));
   http.route('/', sessionRoutes(app, assets));
 
   // Everything below needs a credential.
@@ -99,6 +107,7 @@ export function createServer(app: App) {
   http.route('/api/v1', metricSeriesApi(app));
   http.route('/api/v1', gpuApi(app));
   http.route('/api/v1', jobApi(app));
+  http.route('/api/v1', deploymentApi(app));
   http.route('/api/v1', snapshotApi(app));
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
     http.route(`${prefix}/mlflow`, mlflowRoutes(app));

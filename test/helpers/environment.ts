@@ -11,6 +11,7 @@ import type Dockerode from 'dockerode';
 import { createDockerClient, dockerAvailable } from '../../src/runtime/docker-client.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const PROMTOOL_PATH = '/usr/bin/promtool';
 
 /** True when running in CI: `CI` is set to anything but '', 'false' or '0'. */
 export function isCI(): boolean {
@@ -39,18 +40,19 @@ export async function requireDocker(): Promise<Dockerode | undefined> {
   );
 }
 
+/** `path` when it is an executable file, or undefined (locally) / a thrown Error (in CI) saying how to install it. */
+function executableAt(path: string, what: string, install: string): string | undefined {
+  try {
+    accessSync(path, constants.X_OK);
+    return path;
+  } catch {
+    return missing(what, `${path} is missing or not executable`, `Install it with \`${install}\`.`);
+  }
+}
+
 /** Path of an executable Chromium, or undefined (locally) / a thrown Error (in CI). */
 export function requireChromium(): string | undefined {
-  try {
-    accessSync(CHROMIUM_PATH, constants.X_OK);
-    return CHROMIUM_PATH;
-  } catch {
-    return missing(
-      'Chromium',
-      `${CHROMIUM_PATH} is missing or not executable`,
-      'Install it with `apt-get install -y --no-install-recommends chromium`.',
-    );
-  }
+  return executableAt(CHROMIUM_PATH, 'Chromium', 'apt-get install -y --no-install-recommends chromium');
 }
 
 /** A python3 for the client-protocol tests, or undefined (locally) / a thrown Error (in CI). */
@@ -58,4 +60,9 @@ export function requirePython(): string | undefined {
   const found = spawnSync('python3', ['--version'], { encoding: 'utf8' });
   if (found.status === 0) return 'python3';
   return missing('python3', 'no python3 on the PATH', 'Install it with `apt-get install -y python3`.');
+}
+
+/** Path of Prometheus' promtool (Debian's `prometheus` package), or undefined (locally) / a thrown Error (in CI). */
+export function requirePromtool(): string | undefined {
+  return executableAt(PROMTOOL_PATH, 'promtool', 'apt-get install -y --no-install-recommends prometheus');
 }

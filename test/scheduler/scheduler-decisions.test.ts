@@ -15,6 +15,7 @@ function job(fields: Partial<JobRecord> = {}): JobRecord {
     memory: null, priority: 0, preemptible: false, timeLimitMs: null, maxRetries: 0, attempts: 1, snapshotId: null, state: 'running',
     reason: '', gpuUuids: [], containerId: 'c1', exitCode: null, mlflowRunId: null, submittedAt: NOW - 60_000, startedAt: NOW - 30_000,
     finishedAt: null, notBefore: null, cancelRequestedAt: null, gpuSeconds: 10, privileged: false, hostNetwork: false, mounts: [], capabilities: [],
+    deploymentId: null, modelPath: null, servePort: null,
     ...fields,
   };
 }

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { isMachinePath } from '../../src/server/context.ts';
 import { PUBLIC_ROUTES } from '../../src/server/server.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 
@@ -32,7 +33,7 @@ describe('route table', () => {
     for (const { method, path } of routeTable(t)) {
       if (PUBLIC_ROUTES.includes(`${method} ${path}`)) continue;
       const response = await t.request(concrete(path), { method, headers: { Upgrade: 'websocket' } });
-      const refused = path.startsWith('/api/') || path.startsWith('/ajax-api/')
+      const refused = isMachinePath(path)
         ? response.status === 401
         : response.status === 302 && response.headers.get('location')?.startsWith('/login');
       if (!refused) exposed.push(`${method} ${path} -> ${response.status}`);

@@ -3,3 +3,4 @@ export * from './audit.ts';
 export * from './tracking.ts';
 export * from './registry.ts';
 export * from './scheduler.ts';
+export * from './serving.ts';

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { projects, users } from './auth.ts';
+import { deployments } from './serving.ts';
 
 export const JOB_STATES = ['queued', 'starting', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost'] as const;
 
@@ -60,11 +61,18 @@ export const jobs = sqliteTable(
     cancelRequestedAt: integer('cancel_requested_at'),
     /** Allocated GPU time of every attempt, for accounting. */
     gpuSeconds: real('gpu_seconds').notNull().default(0),
+    /** A replica of this deployment; only the deployment manager sets it, with the two fields below. */
+    deploymentId: integer('deployment_id').references(() => deployments.id),
+    /** The model version's folder on the host, mounted read-only at /model. */
+    modelPath: text('model_path'),
+    /** The container port published on 127.0.0.1 for the proxy. */
+    servePort: integer('serve_port'),
   },
   (table) => [
     index('jobs_state_idx').on(table.state, table.priority, table.submittedAt),
     index('jobs_project_idx').on(table.projectId, table.submittedAt),
     index('jobs_user_idx').on(table.userId, table.submittedAt),
+    index('jobs_deployment_idx').on(table.deploymentId),
   ],
 );
 

@@ -1,0 +1,121 @@
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from 'node:http';
+import { parse as parseCookies } from 'hono/utils/cookie';
+import type { Credentials, Principal } from '../../auth/credentials.ts';
+import type { Projects } from '../../auth/projects.ts';
+import { forbidden, HttpError, notFound } from '../../lib/errors.ts';
+import type { Log } from '../../lib/log.ts';
+import { safeEqual } from '../../lib/secrets.ts';
+import type { ServingMetrics } from '../../serving/serving-metrics.ts';
+import { createServingProxy, sendError } from '../../serving/serving-proxy.ts';
+import type { FindServingTarget, ServingTarget } from '../../serving/serving-target.ts';
+import { isSafeMethod, SESSION_COOKIE } from '../middleware/authenticate.ts';
+
+const SERVE_PREFIX = '/serve/';
+
+export interface ServingRouteDeps {
+  credentials: Credentials;
+  projects: Pick<Projects, 'authorizeId'>;
+  metrics: ServingMetrics;
+  log: Log;
+  /** The deployment a name stands for, asked on every call. */
+  target: FindServingTarget;
+  trustProxy: boolean;
+  connectTimeoutMs?: number;
+  responseTimeoutMs?: number;
+}
+
+export interface ServingRoutes {
+  /**
+   * node:http's createServer, with calls under /serve/ answered before Hono sees them (for @hono/node-server's
+   * `createServer` option): bodies stream straight between the sockets, and a call costs no web Request or Response.
+   */
+  createServer: typeof createHttpServer;
+  /** Closes the idle connections to replicas. */
+  close(): void;
+}
+
+/** `/serve/churn/invocations?x=1` -> the deployment's name and what its replica is asked for, path and query untouched. */
+function parseServePath(url: string): { name: string; path: string } | undefined {
+  const rest = url.slice(SERVE_PREFIX.length);
+  const end = rest.search(/[/?]/);
+  const segment = end < 0 ? rest : rest.slice(0, end);
+  const tail = end < 0 ? '' : rest.slice(end);
+  if (segment === '') return undefined;
+  try {
+    return { name: decodeURIComponent(segment), path: tail.startsWith('/') ? tail : `/${tail}` };
+  } catch {
+    return undefined;
+  }
+}
+
+const noSuchDeployment = (name: string) => notFound(`no deployment named "${name}"`);
+const credentialRequired = () =>
+  new HttpError(401, 'UNAUTHENTICATED', 'authentication required: send a Bearer token or Basic credentials', { 'WWW-Authenticate': 'Bearer realm="trainyard"' });
+
+export function servingRoutes(deps: ServingRouteDeps): ServingRoutes {
+  const { credentials, projects, log } = deps;
+  const proxy = createServingProxy({ ...deps, hiddenCookies: new Set([SESSION_COOKIE]) });
+
+  /**
+   * Who may call a deployment: anyone when it is public, else a user who may view its project. A caller who may
+   * not see it learns nothing of it: an anonymous one is asked to sign in, a signed-in one is told it does not exist.
+   */
+  function authorizeCall(principal: Principal | undefined, target: ServingTarget | undefined, name: string, incoming: IncomingMessage): ServingTarget {
+    if (!principal && !target?.public) throw credentialRequired();
+    if (!target) throw noSuchDeployment(name);
+    if (!principal || target.public) return target;
+    if (principal.runScope !== undefined) throw forbidden(`this token is scoped to run ${principal.runScope}: it cannot call deployments`);
+    projects.authorizeId(principal.user, target.projectId, 'viewer', () => noSuchDeployment(name));
+    if (principal.via === 'session' && !isSafeMethod(incoming.method ?? 'GET')) checkCsrf(principal, incoming);
+    return target;
+  }
+
+  /** Answers a call to /serve/<name>/...: who calls is checked, then the call streams to a ready replica. */
+  async function handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+    const startedAt = performance.now();
+    const method = incoming.method ?? 'GET';
+    const forwardedFor = deps.trustProxy ? String(incoming.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim() : undefined;
+    const ip = forwardedFor || incoming.socket.remoteAddress || 'local';
+    let principal: Principal | undefined;
+    let status: number;
+    try {
+      const called = parseServePath(incoming.url ?? '');
+      if (!called) throw notFound(`name a deployment: ${SERVE_PREFIX}<name>/<path>`);
+      const cookie = incoming.headers.cookie;
+      principal = await credentials.identify(
+        { authorization: incoming.headers.authorization, sessionCookie: cookie ? parseCookies(cookie, SESSION_COOKIE)[SESSION_COOKIE] : undefined },
+        { ip, userAgent: incoming.headers['user-agent'] ?? '' },
+      );
+      const target = authorizeCall(principal, deps.target(called.name), called.name, incoming);
+      status = await proxy.forward({ deployment: target.name, upstreams: target.upstreams, path: called.path, incoming, outgoing });
+    } catch (error) {
+      status = error instanceof HttpError ? error.status : 500;
+      if (error instanceof HttpError) sendError(outgoing, error.status, error.message, error.headers);
+      else {
+        log.error({ err: error, method, url: incoming.url }, 'a call to a deployment failed');
+        sendError(outgoing, 500, 'internal error: the details are in the server log');
+      }
+    }
+    log[status >= 500 ? 'error' : 'info'](
+      { method, path: incoming.url?.split('?')[0], status, ms: Math.round((performance.now() - startedAt) * 10) / 10, user: principal?.user.username, ip },
+      'request',
+    );
+  }
+
+  return {
+    createServer: ((options: ServerOptions, listener: RequestListener) =>
+      createHttpServer(options, (incoming, outgoing) => {
+        if (incoming.url?.startsWith(SERVE_PREFIX)) void handle(incoming, outgoing);
+        else listener(incoming, outgoing);
+      })) as typeof createHttpServer,
+    close: () => proxy.close(),
+  };
+}
+
+/** A dashboard session proves a call is its own with the session's CSRF token, sent as a header (a body is the model's). */
+function checkCsrf(principal: Principal, incoming: IncomingMessage): void {
+  const presented = incoming.headers['x-csrf-token'];
+  if (typeof presented !== 'string' || !principal.csrfToken || !safeEqual(presented, principal.csrfToken)) {
+    throw forbidden('a call from a dashboard session needs its CSRF token in the X-CSRF-Token header');
+  }
+}
