@@ -20,6 +20,7 @@ import { adminPages } from './routes/admin-pages.ts';
 import { authApi } from './routes/auth-api.ts';
 import { comparePages } from './routes/compare-pages.ts';
 import { deploymentApi } from './routes/deployment-api.ts';
+import { deploymentPages } from './routes/deployment-pages.ts';
 import { experimentPages } from './routes/experiment-pages.ts';
 import { gpuApi } from './routes/gpu-api.ts';
 import { gpuPages } from './routes/gpu-pages.ts';
@@ -102,6 +103,7 @@ export function createServer(app: App) {
   http.route('/', runPages(app, assets));
   http.route('/', modelPages(app, assets));
   http.route('/', jobPages(app, assets));
+  http.route('/', deploymentPages(app, assets));
   http.route('/', gpuPages(app, assets));
   http.route('/api/v1', authApi(app));
   http.route('/api/v1', metricSeriesApi(app));

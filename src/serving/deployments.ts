@@ -60,7 +60,7 @@ export interface DeploymentStatus {
 }
 
 const NO_STATUS: DeploymentStatus = Object.freeze({ upstreams: [], replicas: [], rollout: null });
-const isEnded = (state: DeploymentState) => ENDED_STATES.includes(state);
+export const isEnded = (state: DeploymentState) => ENDED_STATES.includes(state);
 
 export interface Deployments {
   /** Creates a deployment in a project where the caller is an editor, serving a model version they may see. */

@@ -15,7 +15,7 @@ export interface Viewer {
   csrfToken: string;
 }
 
-export type Section = 'overview' | 'projects' | 'experiments' | 'models' | 'jobs' | 'gpus' | 'settings' | 'admin';
+export type Section = 'overview' | 'projects' | 'experiments' | 'models' | 'jobs' | 'deployments' | 'gpus' | 'settings' | 'admin';
 
 export interface LayoutProps {
   title: string;
@@ -35,10 +35,9 @@ const AREAS: Array<{ key: Section; label: string; href: string; admin?: boolean 
   { key: 'experiments', label: 'Experiments', href: '/experiments' },
   { key: 'models', label: 'Models', href: '/models' },
   { key: 'jobs', label: 'Jobs', href: '/jobs' },
+  { key: 'deployments', label: 'Deployments', href: '/deployments' },
   { key: 'gpus', label: 'GPUs', href: '/gpus' },
 ];
-/** Areas of the appliance that arrive with later releases, shown so the shape of the product is visible. */
-const COMING = ['Deployments'];
 
 function head(title: string, assets: AssetUrls, extras: Pick<LayoutProps, 'styles' | 'scripts'> = {}): Html {
   return html`<meta charset="utf-8">
@@ -65,7 +64,6 @@ export function layout(props: LayoutProps, content: Html): Html {
     <a class="brand" href="/">${raw(TRACKS_ICON)} Trainyard</a>
     <nav class="nav">
       ${AREAS.map((area) => html`<a href="${area.href}" class="${area.key === section ? 'active' : ''}">${area.label}</a>`)}
-      ${COMING.map((label) => html`<span class="soon" title="Not available in this release">${label}</span>`)}
       <a href="/settings/tokens" class="${section === 'settings' ? 'active' : ''}">Settings</a>
       ${viewer.isAdmin ? html`<a href="/admin/users" class="${section === 'admin' ? 'active' : ''}">Admin</a>` : ''}
     </nav>
