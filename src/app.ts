@@ -25,6 +25,7 @@ import { createJobLogs, type JobLogs } from './scheduler/job-logs.ts';
 import { createJobs, type Jobs } from './scheduler/jobs.ts';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.ts';
 import { createSnapshotStore, type SnapshotStore } from './scheduler/snapshot-store.ts';
+import { createAsyncInference, type AsyncInference } from './serving/async-inference.ts';
 import { createDeploymentManager, type DeploymentManager } from './serving/deployment-manager.ts';
 import { createDeployments, type Deployments } from './serving/deployments.ts';
 import { createServingMetrics, type ServingMetrics } from './serving/serving-metrics.ts';
@@ -62,6 +63,8 @@ export interface App {
   readonly deploymentManager: DeploymentManager;
   /** Calls through /serve/<name>, per deployment: count, status classes, latency; the dashboard and /metrics read them. */
   servingMetrics: ServingMetrics;
+  /** Calls to deployments queued in the database and sent once started (beside the deployment manager); created on first use. */
+  readonly asyncInference: AsyncInference;
   close(): void;
 }
 
@@ -106,6 +109,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let runtime: ContainerRuntime | undefined;
   let scheduler: Scheduler | undefined;
   let deploymentManager: DeploymentManager | undefined;
+  let asyncInference: AsyncInference | undefined;
   const folders = jobFolders(config.dataDir);
   const deployments = createDeployments({ db, now, bus, projects, users, registry, audit, artifactsRoot: artifacts.root });
   return {
@@ -148,6 +152,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     get deploymentManager() {
       deploymentManager ??= createDeploymentManager({ deployments, jobs, jobLogs, bus, log, runtime: () => this.runtime });
       return deploymentManager;
+    },
+    get asyncInference() {
+      return (asyncInference ??= createAsyncInference({ db, now, log, target: (name) => deployments.target(name) }));
     },
     snapshots: createSnapshotStore({ root: join(config.dataDir, 'snapshots'), db, now, maxBytes: config.snapshotMaxBytes }),
     close() {

@@ -135,6 +135,7 @@ export async function startAppliance(requested: Config, options: AppOptions = {}
     metrics: app.servingMetrics,
     target: (name) => app.deployments.target(name),
     trustProxy: config.trustProxy,
+    asyncInference: app.asyncInference,
   });
   const server = serve({ fetch: http.fetch, hostname: config.host, port: config.port, websocket: { server: sockets }, createServer: serving.createServer }) as Server;
   let address: AddressInfo;
@@ -151,6 +152,7 @@ export async function startAppliance(requested: Config, options: AppOptions = {}
   // Not awaited: reconciling with Docker must not hold up serving, and an engine that is down only delays jobs.
   app.scheduler.start().catch((error: unknown) => app.log.error({ err: error }, 'the scheduler could not start'));
   app.deploymentManager.start().catch((error: unknown) => app.log.error({ err: error }, 'the deployment manager could not start'));
+  app.asyncInference.start().catch((error: unknown) => app.log.error({ err: error }, 'asynchronous inference could not start'));
   const jobSystemMetrics = createJobSystemMetrics(app, config.jobSystemMetricsIntervalMs);
   jobSystemMetrics.start();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -163,6 +165,7 @@ export async function startAppliance(requested: Config, options: AppOptions = {}
     async close() {
       clearInterval(sweeper);
       await app.deploymentManager.stop();
+      await app.asyncInference.stop();
       await app.scheduler.stop();
       await jobSystemMetrics.stop();
       for (const socket of sockets.clients) socket.close(1001, 'server shutting down');

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { projects, users } from './auth.ts';
 
 export const DEPLOYMENT_STATES = ['pending', 'starting', 'ready', 'degraded', 'stopped', 'failed'] as const;
@@ -71,4 +71,43 @@ export const deploymentEvents = sqliteTable(
     message: text('message').notNull(),
   },
   (table) => [index('deployment_events_deployment_idx').on(table.deploymentId, table.id)],
+);
+
+export const ASYNC_REQUEST_STATES = ['queued', 'running', 'succeeded', 'failed'] as const;
+
+/**
+ * A call to a deployment taken now and made later (POST /serve/<name>/async/<path>): the request as it will be sent,
+ * then the response the replica gave, kept until the retention sweep removes it. Queued calls go out in rowid order.
+ */
+export const asyncRequests = sqliteTable(
+  'async_requests',
+  {
+    /** Random and URL-safe: it names the result in /serve/<name>/async/<id>. */
+    id: text('id').primaryKey(),
+    /** The deployment's name, and the project it belonged to when the call was taken: a name reused elsewhere is not sent to. */
+    deployment: text('deployment').notNull(),
+    projectId: integer('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    method: text('method').notNull(),
+    /** Path and query as the replica gets them: `/invocations?format=json`. */
+    path: text('path').notNull(),
+    contentType: text('content_type'),
+    body: blob('body', { mode: 'buffer' }).notNull(),
+    state: text('state', { enum: ASYNC_REQUEST_STATES }).notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    /** A queued call is not sent before this time (the back-off after a failed attempt). */
+    notBefore: integer('not_before').notNull(),
+    responseStatus: integer('response_status'),
+    responseContentType: text('response_content_type'),
+    responseBody: blob('response_body', { mode: 'buffer' }),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+  },
+  (table) => [index('async_requests_queue_idx').on(table.state, table.deployment), index('async_requests_finished_idx').on(table.finishedAt)],
 );

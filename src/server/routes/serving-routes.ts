@@ -2,15 +2,19 @@ import { createServer as createHttpServer, type IncomingMessage, type RequestLis
 import { parse as parseCookies } from 'hono/utils/cookie';
 import type { Credentials, Principal } from '../../auth/credentials.ts';
 import type { Projects } from '../../auth/projects.ts';
-import { forbidden, HttpError, notFound } from '../../lib/errors.ts';
+import { forbidden, HttpError, invalidState, notFound } from '../../lib/errors.ts';
 import type { Log } from '../../lib/log.ts';
 import { safeEqual } from '../../lib/secrets.ts';
+import { asyncRequestJson, asyncResultPath, readCappedBody, sendJson, sendStoredResponse } from '../../serving/async-http.ts';
+import type { AsyncInference, AsyncRequestRecord } from '../../serving/async-inference.ts';
 import type { ServingMetrics } from '../../serving/serving-metrics.ts';
 import { createServingProxy, sendError } from '../../serving/serving-proxy.ts';
 import type { FindServingTarget, ServingTarget } from '../../serving/serving-target.ts';
 import { isSafeMethod, SESSION_COOKIE } from '../middleware/authenticate.ts';
 
 const SERVE_PREFIX = '/serve/';
+/** /serve/<name>/async/...: calls queued for later, and their results, rather than calls passed through. */
+const ASYNC_PREFIX = '/async/';
 
 export interface ServingRouteDeps {
   credentials: Credentials;
@@ -22,6 +26,8 @@ export interface ServingRouteDeps {
   trustProxy: boolean;
   connectTimeoutMs?: number;
   responseTimeoutMs?: number;
+  /** Takes /serve/<name>/async/...; without it, such calls go to the replicas like any other. */
+  asyncInference?: Pick<AsyncInference, 'options' | 'submit' | 'find' | 'remove'>;
 }
 
 export interface ServingRoutes {
@@ -49,6 +55,7 @@ function parseServePath(url: string): { name: string; path: string } | undefined
 }
 
 const noSuchDeployment = (name: string) => notFound(`no deployment named "${name}"`);
+const noSuchAsyncCall = (name: string, id: string) => notFound(`deployment "${name}" has no asynchronous call "${id}"`);
 const credentialRequired = () =>
   new HttpError(401, 'UNAUTHENTICATED', 'authentication required: send a Bearer token or Basic credentials', { 'WWW-Authenticate': 'Bearer realm="trainyard"' });
 
@@ -70,6 +77,71 @@ export function servingRoutes(deps: ServingRouteDeps): ServingRoutes {
     return target;
   }
 
+  const hasRole = (principal: Principal, projectId: number, role: 'viewer' | 'admin') => {
+    try {
+      projects.authorizeId(principal.user, projectId, role);
+      return true;
+    } catch (error) {
+      if (error instanceof HttpError) return false;
+      throw error;
+    }
+  };
+
+  /**
+   * A result is read or removed by whoever queued the call, while they may still call the deployment, and by the
+   * admins of its project; to anyone else it does not exist.
+   */
+  function authorizeResult(principal: Principal, call: AsyncRequestRecord | undefined, name: string, id: string, incoming: IncomingMessage): AsyncRequestRecord {
+    const own = call?.userId === principal.user.id;
+    const target = deps.target(name);
+    const mayCall = own && target?.public === true && target.projectId === call?.projectId;
+    if (!call || call.deployment !== name || !(mayCall || hasRole(principal, call.projectId, own ? 'viewer' : 'admin'))) throw noSuchAsyncCall(name, id);
+    if (principal.via === 'session' && !isSafeMethod(incoming.method ?? 'GET')) checkCsrf(principal, incoming);
+    return call;
+  }
+
+  /**
+   * /serve/<name>/async/<path>: POST queues the call and answers 202 with where its result will be; GET and DELETE of
+   * /serve/<name>/async/<id> read or remove it. Only a signed-in caller may, as a result belongs to someone.
+   */
+  async function handleAsync(
+    queue: NonNullable<ServingRouteDeps['asyncInference']>,
+    principal: Principal | undefined,
+    name: string,
+    path: string,
+    incoming: IncomingMessage,
+    outgoing: ServerResponse,
+  ): Promise<number> {
+    if (!principal) throw credentialRequired();
+    if (principal.runScope !== undefined) throw forbidden(`this token is scoped to run ${principal.runScope}: it cannot call deployments`);
+    const method = incoming.method ?? 'GET';
+    if (method === 'POST') {
+      const target = authorizeCall(principal, deps.target(name), name, incoming);
+      const body = await readCappedBody(incoming, queue.options.maxBodyBytes);
+      const contentType = incoming.headers['content-type'] ?? null;
+      const call = queue.submit({ deployment: target.name, projectId: target.projectId, userId: principal.user.id, method, path, contentType, body });
+      const result = asyncResultPath(call);
+      sendJson(outgoing, 202, { id: call.id, status: call.state, result }, { Location: result });
+      return 202;
+    }
+    if (method !== 'GET' && method !== 'DELETE') {
+      sendError(outgoing, 405, `${method} is not allowed here: POST queues a call, GET reads its result, DELETE removes it`, { Allow: 'POST, GET, DELETE' });
+      return 405;
+    }
+    const id = path.slice(1).split('?')[0]!;
+    const call = authorizeResult(principal, queue.find(id), name, id, incoming);
+    if (method === 'GET') {
+      if (call.state === 'succeeded') sendStoredResponse(outgoing, call);
+      else sendJson(outgoing, 200, asyncRequestJson(call));
+      return 200;
+    }
+    const removed = queue.remove(id);
+    if (removed === 'running') throw invalidState(`the asynchronous call "${id}" is running: it can no longer be cancelled`);
+    if (removed === 'missing') throw noSuchAsyncCall(name, id);
+    sendJson(outgoing, 200, { id, status: call.state === 'queued' ? 'cancelled' : 'deleted' });
+    return 200;
+  }
+
   /** Answers a call to /serve/<name>/...: who calls is checked, then the call streams to a ready replica. */
   async function handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
     const startedAt = performance.now();
@@ -86,8 +158,12 @@ export function servingRoutes(deps: ServingRouteDeps): ServingRoutes {
         { authorization: incoming.headers.authorization, sessionCookie: cookie ? parseCookies(cookie, SESSION_COOKIE)[SESSION_COOKIE] : undefined },
         { ip, userAgent: incoming.headers['user-agent'] ?? '' },
       );
-      const target = authorizeCall(principal, deps.target(called.name), called.name, incoming);
-      status = await proxy.forward({ deployment: target.name, upstreams: target.upstreams, path: called.path, incoming, outgoing });
+      if (deps.asyncInference && called.path.startsWith(ASYNC_PREFIX)) {
+        status = await handleAsync(deps.asyncInference, principal, called.name, called.path.slice(ASYNC_PREFIX.length - 1), incoming, outgoing);
+      } else {
+        const target = authorizeCall(principal, deps.target(called.name), called.name, incoming);
+        status = await proxy.forward({ deployment: target.name, upstreams: target.upstreams, path: called.path, incoming, outgoing });
+      }
     } catch (error) {
       status = error instanceof HttpError ? error.status : 500;
       if (error instanceof HttpError) sendError(outgoing, error.status, error.message, error.headers);
