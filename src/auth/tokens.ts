@@ -4,7 +4,7 @@ import type { Audit } from '../audit/audit.ts';
 import { badRequest, notFound } from '../lib/errors.ts';
 import { parseDuration } from '../lib/duration.ts';
 import { randomSecret, sha256 } from '../lib/secrets.ts';
-import type { UserRecord } from './user-queries.ts';
+import { prepareUserById, type UserRecord } from './user-queries.ts';
 import {
   insertToken,
   listTokensOfUser,
@@ -69,10 +69,30 @@ export interface Tokens {
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;
+/**
+ * Clients send their token with every request, many a second while a run logs metrics: a token's row is trusted
+ * this long before it is read again, which bounds how long a change made around Tokens goes unseen. Revoking through
+ * Tokens forgets every remembered row at once; expiry is checked on every use, and the user is read on every use, so
+ * a disabled user or a changed role counts at once too.
+ */
+const REMEMBERED_TTL_MS = 10_000;
+const REMEMBERED_MAX = 1000;
 
 export function createTokens(deps: { db: Db; audit: Audit; now: () => number }): Tokens {
   const { db, audit } = deps;
   const findByHash = prepareTokenLookup(db);
+  const findUserById = prepareUserById(db);
+  const remembered = new Map<string, { token: TokenRecord; until: number }>();
+
+  const tokenOf = (tokenHash: string, now: number): TokenRecord | undefined => {
+    const hit = remembered.get(tokenHash);
+    if (hit && hit.until > now) return hit.token;
+    const token = findByHash(tokenHash);
+    if (!token) return undefined;
+    if (remembered.size >= REMEMBERED_MAX) remembered.clear();
+    remembered.set(tokenHash, { token, until: now + REMEMBERED_TTL_MS });
+    return token;
+  };
 
   const mint = (user: UserRecord, fields: { name: string; scope: TokenScope; expiresAt: number | null; runUuid: string | null }, by: Actor): Minted => {
     const secret = TOKEN_PREFIX + randomSecret(30);
@@ -103,12 +123,15 @@ export function createTokens(deps: { db: Db; audit: Audit; now: () => number }):
       return mint(user, { name, scope: 'write', expiresAt, runUuid }, by);
     },
     resolve(secret) {
-      const found = findByHash(sha256(secret));
       const now = deps.now();
-      if (!found || found.user.disabledAt !== null) return undefined;
-      const { token, user } = found;
-      if (token.revokedAt !== null || (token.expiresAt !== null && token.expiresAt <= now)) return undefined;
-      if (token.lastUsedAt === null || now - token.lastUsedAt > LAST_USED_RESOLUTION_MS) markTokenUsed(db, token.id, now);
+      const token = tokenOf(sha256(secret), now);
+      if (!token || token.revokedAt !== null || (token.expiresAt !== null && token.expiresAt <= now)) return undefined;
+      const user = findUserById(token.userId);
+      if (!user || user.disabledAt !== null) return undefined;
+      if (token.lastUsedAt === null || now - token.lastUsedAt > LAST_USED_RESOLUTION_MS) {
+        markTokenUsed(db, token.id, now);
+        token.lastUsedAt = now;
+      }
       return { user, scope: token.scope, runUuid: token.runUuid };
     },
     list(user) {
@@ -117,11 +140,13 @@ export function createTokens(deps: { db: Db; audit: Audit; now: () => number }):
     revoke(user, id, by) {
       const token = revokeTokenRecord(db, user.id, id, deps.now());
       if (!token) throw notFound(`no live token ${id} of user "${user.username}"`);
+      remembered.clear();
       audit.record({ ...by, action: 'token.revoke', target: `${user.username}/${token.name}`, detail: { id } });
       return publicToken(token);
     },
     revokeForRun(runUuid, by) {
       const revoked = revokeRunTokenRecords(db, runUuid, deps.now());
+      remembered.clear();
       for (const token of revoked) audit.record({ ...by, action: 'token.revoke', target: token.name, detail: { id: token.id, run: runUuid } });
       return revoked.length;
     },

@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { App } from '../app.ts';
 import { HttpError } from '../lib/errors.ts';
@@ -8,6 +7,7 @@ import { loadAssets } from './assets.ts';
 import type { AppEnv } from './context.ts';
 import { liveRoutes } from './live.ts';
 import { authenticate, requireCredential } from './middleware/authenticate.ts';
+import { bodyLimit } from './middleware/body-limit.ts';
 import { clientInfo } from './middleware/client-info.ts';
 import { csrfProtection } from './middleware/csrf.ts';
 import { errorHandler, notFoundHandler } from './middleware/error-handler.ts';

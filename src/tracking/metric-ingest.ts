@@ -70,14 +70,20 @@ export function createMetricIngest(deps: { db: Db; lookup: RunLookup; statements
       statements.upsertBuckets(runUuid, key, metric.buckets.values());
     }
   };
-  const logPoints = db.$client.transaction(writePoints);
+
+  /**
+   * Writes to a run the caller may write to, looked up in the write's own transaction: a read transaction of its own
+   * would cost as much again in locking. IMMEDIATE takes the write lock first, so the read is never upgraded to a write.
+   */
+  const writeToRun = db.$client.transaction((caller: Caller, runId: string, write: (runUuid: string) => void) => {
+    write(lookup.writable(caller.user, runId).runUuid);
+  }).immediate;
 
   return {
     logMetric(caller, message) {
       const runId = runIdOf(message);
       const point = metricPoint(message, '', new Set());
-      const run = lookup.writable(caller.user, runId);
-      logPoints(run.runUuid, [point]);
+      writeToRun(caller, runId, (runUuid) => writePoints(runUuid, [point]));
       return {};
     },
 
@@ -90,12 +96,11 @@ export function createMetricIngest(deps: { db: Db; lookup: RunLookup; statements
       checkUniqueParamKeys(params);
       const knownKeys = new Set<string>();
       const points = metrics.map((raw, index) => metricPoint(entry(raw, `metrics[${index}]`), `metrics[${index}]`, knownKeys));
-      const run = lookup.writable(caller.user, runId);
-      db.$client.transaction(() => {
-        if (params.length > 0) writeParams(db, run.runUuid, params, 'batch');
-        if (points.length > 0) writePoints(run.runUuid, points);
-        if (tags.length > 0) writeRunTags(db, run.runUuid, tags);
-      })();
+      writeToRun(caller, runId, (runUuid) => {
+        if (params.length > 0) writeParams(db, runUuid, params, 'batch');
+        if (points.length > 0) writePoints(runUuid, points);
+        if (tags.length > 0) writeRunTags(db, runUuid, tags);
+      });
       return {};
     },
   };
