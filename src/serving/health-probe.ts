@@ -13,8 +13,8 @@ export async function probeOnce(url: string, timeoutMs: number, signal?: AbortSi
   } catch (error) {
     if (deadline.aborted) return { ok: false, problem: `no answer within ${timeoutMs} ms` };
     const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
-    // Docker's port proxy takes the connection and closes it while nothing in the container listens.
-    if (cause?.code === 'UND_ERR_SOCKET') return { ok: false, problem: 'the connection closed without an answer' };
+    // Docker's port proxy takes the connection and closes or resets it while nothing in the container listens.
+    if (cause?.code === 'UND_ERR_SOCKET' || cause?.code === 'ECONNRESET') return { ok: false, problem: 'the connection closed without an answer' };
     return { ok: false, problem: cause?.code ?? cause?.message ?? (error as Error).message };
   }
 }
