@@ -1,14 +1,10 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { servingRoutes } from '../../src/server/routes/serving-routes.ts';
 import { createAsyncInference, type AsyncInference } from '../../src/serving/async-inference.ts';
 import { findAsyncRequest, insertAsyncRequest } from '../../src/serving/async-request-queries.ts';
-import { createServingMetrics } from '../../src/serving/serving-metrics.ts';
 import type { ServingTarget } from '../../src/serving/serving-target.ts';
-import { ADMIN, createTestApp, MEMBER, type TestApp } from '../helpers/test-app.ts';
-import { call, refusingUrl, startUpstream, type Answer, type Echo } from './serving-fixtures.ts';
+import { ADMIN, MEMBER, type TestApp } from '../helpers/test-app.ts';
+import { call, refusingUrl, startServing, startUpstream, type Answer, type Echo, type ServingHarness } from './serving-fixtures.ts';
 
 const VIEWER = { username: 'vic', password: 'viewer-password-1' };
 const DAY_MS = 24 * 60 * 60_000;
@@ -19,36 +15,25 @@ const by = { actor: 'test' };
 let t: TestApp;
 let url: string;
 let queue: AsyncInference;
-const targets = new Map<string, ServingTarget>();
+let targets: Map<string, ServingTarget>;
+let deploy: ServingHarness['deploy'];
 /** Added to the wall clock the queue reads, to age results. */
 const clock = { skewMs: 0 };
 const as: Record<string, Record<string, string>> = {};
-let server: Server;
-
-const tokenOf = (username: string) => `Bearer ${t.app.tokens.create(t.app.users.get(username), { name: `token ${username}` }, by).secret}`;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  const harness = await startServing({
+    asyncInference: (app, target) =>
+      (queue = createAsyncInference({
+        db: app.db,
+        now: () => Date.now() + clock.skewMs,
+        log: app.log,
+        target,
+        options: { maxBodyBytes: MAX_BODY, callsPerReplica: 2, maxAttempts: MAX_ATTEMPTS, retryDelayMs: 20, pollMs: 20 },
+      })),
+  });
+  ({ t, url, targets, deploy } = harness);
   const { app } = t;
-  queue = createAsyncInference({
-    db: app.db,
-    now: () => Date.now() + clock.skewMs,
-    log: app.log,
-    target: (name) => targets.get(name),
-    options: { maxBodyBytes: MAX_BODY, callsPerReplica: 2, maxAttempts: MAX_ATTEMPTS, retryDelayMs: 20, pollMs: 20 },
-  });
-  const serving = servingRoutes({
-    credentials: app.credentials,
-    projects: app.projects,
-    log: app.log,
-    metrics: createServingMetrics({ now: Date.now }),
-    target: (name) => targets.get(name),
-    trustProxy: false,
-    asyncInference: queue,
-  });
-  server = serve({ fetch: t.http.fetch, hostname: '127.0.0.1', port: 0, createServer: serving.createServer }) as Server;
-  await new Promise((resolve) => server.once('listening', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   await queue.start();
 
   await app.users.create({ ...VIEWER, displayName: 'Vic Viewer' }, by);
@@ -56,22 +41,14 @@ beforeAll(async () => {
   const runToken = app.tokens.createForRun(app.users.get(MEMBER.username), { runUuid: 'a'.repeat(32), name: 'job 1', expiresAt: t.clock.now + 3_600_000 }, by);
   Object.assign(as, {
     anonymous: {},
-    admin: { Authorization: tokenOf(ADMIN.username) },
-    member: { Authorization: tokenOf(MEMBER.username) },
-    viewer: { Authorization: tokenOf(VIEWER.username) },
+    admin: { Authorization: harness.tokenOf(ADMIN.username) },
+    member: { Authorization: harness.tokenOf(MEMBER.username) },
+    viewer: { Authorization: harness.tokenOf(VIEWER.username) },
     "a job's run token": { Authorization: `Bearer ${runToken.secret}` },
   });
 });
 
-afterAll(async () => {
-  await queue.stop();
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
-
-function deploy(name: string, upstreams: string[], options: { projectId?: number; public?: boolean } = {}): void {
-  targets.set(name, { name, projectId: options.projectId ?? t.app.projects.get('default').id, public: options.public ?? false, upstreams });
-}
+afterAll(() => queue.stop());
 
 function submit(name: string, path = '/invocations', body = '{"inputs": [1]}', who = 'member'): Promise<Answer> {
   return call(`${url}/serve/${name}/async${path}`, { method: 'POST', headers: { ...as[who], 'Content-Type': 'application/json' }, body });

@@ -2,9 +2,11 @@ import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, 
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll } from 'vitest';
+import type { App } from '../../src/app.ts';
 import { servingRoutes, type ServingRouteDeps } from '../../src/server/routes/serving-routes.ts';
+import type { AsyncInference } from '../../src/serving/async-inference.ts';
 import { createServingMetrics, type ServingMetrics } from '../../src/serving/serving-metrics.ts';
-import type { ServingTarget } from '../../src/serving/serving-target.ts';
+import type { FindServingTarget, ServingTarget } from '../../src/serving/serving-target.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 
 const closers: Array<() => Promise<void>> = [];
@@ -80,19 +82,27 @@ export interface ServingHarness {
  * The appliance as it serves: the test app's Hono server behind @hono/node-server on a real socket, with the serving
  * routes taking /serve/ first through the server's `createServer` option. Deployments come from `targets`.
  */
-export async function startServing(options: Partial<Pick<ServingRouteDeps, 'connectTimeoutMs' | 'responseTimeoutMs' | 'trustProxy'>> = {}): Promise<ServingHarness> {
+export async function startServing(
+  options: Partial<Pick<ServingRouteDeps, 'connectTimeoutMs' | 'responseTimeoutMs' | 'trustProxy'>> & {
+    /** The queue behind /serve/<name>/async/, made over the harness's app and deployments. */
+    asyncInference?: (app: App, target: FindServingTarget) => AsyncInference;
+  } = {},
+): Promise<ServingHarness> {
   const t = await createTestApp();
   const { app } = t;
   const metrics = createServingMetrics({ now: () => t.clock.now });
   const targets = new Map<string, ServingTarget>();
+  const target: FindServingTarget = (name) => targets.get(name);
+  const { asyncInference, ...timeouts } = options;
   const serving = servingRoutes({
     credentials: app.credentials,
     projects: app.projects,
     log: app.log,
     metrics,
-    target: (name) => targets.get(name),
+    target,
     trustProxy: false,
-    ...options,
+    ...timeouts,
+    ...(asyncInference && { asyncInference: asyncInference(app, target) }),
   });
   const server = serve({ fetch: t.http.fetch, hostname: '127.0.0.1', port: 0, createServer: serving.createServer }) as Server;
   await new Promise((resolve) => server.once('listening', resolve));
