@@ -2,6 +2,7 @@ import { benchArtifacts } from './artifacts.ts';
 import { benchPlacement } from './placement.ts';
 import { benchContainers } from './containers.ts';
 import { benchJobs } from './jobs.ts';
+import { benchMonitoring } from './monitoring.ts';
 import { printResult, type BenchResult } from './report.ts';
 import { benchServing } from './serving.ts';
 import { benchStartup } from './startup.ts';
@@ -19,6 +20,7 @@ const BENCHMARKS: Array<{ name: string; run: () => Promise<BenchResult> }> = [
   { name: 'containers', run: benchContainers },
   { name: 'jobs', run: benchJobs },
   { name: 'serving', run: benchServing },
+  { name: 'monitoring', run: benchMonitoring },
 ];
 
 // A Ctrl-C still goes through process.exit, so the benches' exit hooks kill their children and remove temp dirs.

@@ -17,6 +17,8 @@ import { createArtifactStore, type ArtifactStore } from './artifacts/artifact-st
 import { createGpuInventory, type GpuInventory } from './gpu/gpu-inventory.ts';
 import { createRegistry, type Registry } from './registry/registry.ts';
 import { createContainerRuntime, type ContainerRuntime } from './runtime/container-runtime.ts';
+import { createHostReader } from './monitoring/host-readings.ts';
+import { createMonitoring, type Monitoring } from './monitoring/monitoring.ts';
 import { createDockerClient } from './runtime/docker-client.ts';
 import { readInstanceId } from './scheduler/instance-id.ts';
 import { jobFolders } from './scheduler/job-container.ts';
@@ -68,6 +70,8 @@ export interface App {
   close(): void;
 }
 
+  /** The sampler of GPUs, host and containers (publishes `monitoring.sample`) and its stored series; created on first use. */
+  readonly monitoring: Monitoring;
 export interface AppOptions {
   log?: Log;
   now?: () => number;
@@ -117,6 +121,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     log,
     now,
     bus,
+  let monitoring: Monitoring | undefined;
     db,
     get docker() {
       return (docker ??= createDockerClient());
@@ -162,3 +167,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     },
   };
 }
+    get monitoring() {
+      monitoring ??= createMonitoring({
+        db, bus, log, now, gpus, jobs,
+        containers: () => this.runtime,
+        readHost: createHostReader(config.dataDir),
+        intervalMs: config.sampleIntervalMs,
+        retention: { rawMs: config.monitoringRetentionRawMs, minuteMs: config.monitoringRetentionMinuteMs, hourMs: config.monitoringRetentionHourMs },
+      });
+      return monitoring;
+    },

@@ -161,6 +161,7 @@ export async function startAppliance(requested: Config, options: AppOptions = {}
 
   return {
     app,
+  app.monitoring.start();
     url,
     async close() {
       clearInterval(sweeper);
@@ -175,6 +176,7 @@ export async function startAppliance(requested: Config, options: AppOptions = {}
       const forced = setTimeout(() => listeners.forEach((listener) => listener.closeAllConnections()), SHUTDOWN_GRACE_MS).unref();
       await closed;
       clearTimeout(forced);
+      await app.monitoring.stop();
       serving.close();
       app.close();
       app.log.info('trainyard stopped');

@@ -19,6 +19,7 @@ const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
 
 const integer = z.coerce.number().int();
 const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
+const percent = z.coerce.number({ error: 'a percentage like 90' }).gt(0, 'a percentage above 0').max(100, 'a percentage up to 100');
 const gpuCount = z.coerce.number({ error: 'a number of GPUs like 2 or 1.5' }).positive('a number of GPUs above 0').max(1024);
 
 const byteSize = z.union([z.number(), z.string()]).transform((value, ctx) => {
@@ -117,6 +118,16 @@ const addressRanges = z.union([z.string(), z.array(z.string())]).transform((valu
   return ranges;
 });
 
+/**
+ * The monitor's tiers, finest first: a chart reads the finest tier that reaches back to its start, so a coarser
+ * tier kept for less time than a finer one would never be read.
+ */
+const RETENTION_TIERS = [
+  ['monitoringRetentionRawMs', 'the raw rounds'],
+  ['monitoringRetentionMinuteMs', 'the minute averages'],
+  ['monitoringRetentionHourMs', 'the hour averages'],
+] as const;
+
 const configSchema = z.strictObject({
   dataDir: z.string().min(1),
   host: z.string().min(1),
@@ -152,6 +163,34 @@ const configSchema = z.strictObject({
   metricsAllowFrom: addressRanges,
   /** How often a running job's MLflow run gets its GPUs' utilization and memory as system metrics. */
   jobSystemMetricsIntervalMs: duration,
+  /** How often the monitor samples the GPUs, the host and the jobs' containers (at least 1s). */
+  sampleIntervalMs: duration.pipe(z.number().min(1_000, 'sample at most once a second, like 5s')),
+  /** How long the monitor keeps its raw rounds, their minute averages and their hour averages (see RETENTION_TIERS). */
+  monitoringRetentionRawMs: duration,
+  monitoringRetentionMinuteMs: duration,
+  monitoringRetentionHourMs: duration,
+  /** Where fired and resolved alerts are POSTed as Slack/Mattermost-style JSON; none by default. */
+  alertWebhookUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL like https://chat.example.com/hooks/abc' }).optional(),
+  /** A GPU held by a job or a replica below this utilization (percent) for alertGpuIdleAfterMs is reported idle. */
+  alertGpuIdlePercent: percent,
+  alertGpuIdleAfterMs: duration,
+  /** °C at which a GPU is reported too hot. */
+  alertGpuTemperature: z.coerce.number({ error: 'a temperature in °C like 85' }).positive('a temperature in °C above 0'),
+  /** How full (percent) the data directory's file system may get before it is reported. */
+  alertDiskPercent: percent,
+  alertDeploymentDegradedAfterMs: duration,
+  /** This many replica restarts of one deployment within alertReplicaRestartWindowMs is a restart loop. */
+  alertReplicaRestarts: integer.min(1),
+  alertReplicaRestartWindowMs: duration,
+  alertJobQueuedAfterMs: duration,
+}).superRefine((config, ctx) => {
+  for (let i = 1; i < RETENTION_TIERS.length; i++) {
+    const [finerKey, finerKept] = RETENTION_TIERS[i - 1]!;
+    const [key, kept] = RETENTION_TIERS[i]!;
+    if (config[key] < config[finerKey]) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `${kept} must be kept at least as long as ${finerKept} (${finerKey})` });
+    }
+  }
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -180,6 +219,18 @@ const DEFAULTS: ConfigInput = {
   pullImages: true,
   metricsAllowFrom: [],
   jobSystemMetricsIntervalMs: '10s',
+  sampleIntervalMs: '5s',
+  monitoringRetentionRawMs: '24h',
+  monitoringRetentionMinuteMs: '30d',
+  monitoringRetentionHourMs: '365d',
+  alertGpuIdlePercent: 5,
+  alertGpuIdleAfterMs: '30m',
+  alertGpuTemperature: 85,
+  alertDiskPercent: 90,
+  alertDeploymentDegradedAfterMs: '5m',
+  alertReplicaRestarts: 3,
+  alertReplicaRestartWindowMs: '10m',
+  alertJobQueuedAfterMs: '1h',
 };
 
 /** Each setting and the environment variable that sets it; the README's configuration table mirrors this. */
@@ -207,6 +258,19 @@ export const ENVIRONMENT: Record<string, keyof ConfigInput> = {
   TRAINYARD_GPU_QUOTA_PER_PROJECT: 'gpuQuotaPerProject',
   TRAINYARD_METRICS_ALLOW_FROM: 'metricsAllowFrom',
   TRAINYARD_JOB_SYSTEM_METRICS_INTERVAL: 'jobSystemMetricsIntervalMs',
+  TRAINYARD_SAMPLE_INTERVAL: 'sampleIntervalMs',
+  TRAINYARD_MONITORING_RETENTION_RAW: 'monitoringRetentionRawMs',
+  TRAINYARD_MONITORING_RETENTION_MINUTE: 'monitoringRetentionMinuteMs',
+  TRAINYARD_MONITORING_RETENTION_HOUR: 'monitoringRetentionHourMs',
+  TRAINYARD_ALERT_WEBHOOK_URL: 'alertWebhookUrl',
+  TRAINYARD_ALERT_GPU_IDLE_PERCENT: 'alertGpuIdlePercent',
+  TRAINYARD_ALERT_GPU_IDLE_AFTER: 'alertGpuIdleAfterMs',
+  TRAINYARD_ALERT_GPU_TEMPERATURE: 'alertGpuTemperature',
+  TRAINYARD_ALERT_DISK_PERCENT: 'alertDiskPercent',
+  TRAINYARD_ALERT_DEPLOYMENT_DEGRADED_AFTER: 'alertDeploymentDegradedAfterMs',
+  TRAINYARD_ALERT_REPLICA_RESTARTS: 'alertReplicaRestarts',
+  TRAINYARD_ALERT_REPLICA_RESTART_WINDOW: 'alertReplicaRestartWindowMs',
+  TRAINYARD_ALERT_JOB_QUEUED_AFTER: 'alertJobQueuedAfterMs',
 };
 
 function readConfigFile(path: string): ConfigInput {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { ConfigError } from '../src/lib/errors.ts';
 import { runScript } from './helpers/processes.ts';
+import { createTestApp } from './helpers/test-app.ts';
 
 const configFile = (text: string) => {
   const path = join(mkdtempSync(join(tmpdir(), 'trainyard-config-')), 'trainyard.yaml');
@@ -148,8 +149,8 @@ describe('the gpus setting', () => {
 });
 
 describe('the monitoring settings', () => {
-  it('let no address scrape /metrics without a credential, and sample running jobs every 10 s, unless set', () => {
-    expect(loadConfig({}, {})).toMatchObject({ metricsAllowFrom: [], jobSystemMetricsIntervalMs: 10_000 });
+  it('let no address scrape /metrics without a credential, sample running jobs every 10 s and the appliance every 5 s, unless set', () => {
+    expect(loadConfig({}, {})).toMatchObject({ metricsAllowFrom: [], jobSystemMetricsIntervalMs: 10_000, sampleIntervalMs: 5_000 });
   });
 
   it.each([
@@ -169,6 +170,58 @@ describe('the monitoring settings', () => {
   });
 
   it.each([
+    [{}, { TRAINYARD_SAMPLE_INTERVAL: '15s' }, 15_000],
+    [{ sampleIntervalMs: 1_000 }, {}, 1_000],
+  ])('reads sampleIntervalMs from %j %j', (flags, env, intervalMs) => {
+    expect(loadConfig(flags, env).sampleIntervalMs).toBe(intervalMs);
+  });
+
+  it.each([
+    [{ sampleIntervalMs: 200 }, /^invalid setting sampleIntervalMs \(TRAINYARD_SAMPLE_INTERVAL\): sample at most once a second, like 5s$/],
+    [{ sampleIntervalMs: 'now and then' }, /^invalid setting sampleIntervalMs \(TRAINYARD_SAMPLE_INTERVAL\): "now and then" is not a duration/],
+  ])('rejects the sample interval %j with one clear line', (flags, message) => {
+    expect(() => loadConfig(flags, {})).toThrow(ConfigError);
+    expect(() => loadConfig(flags, {})).toThrow(message);
+  });
+
+  it('keep raw rounds 24 hours, minute averages 30 days and hour averages a year, unless set', () => {
+    expect(loadConfig({}, {})).toMatchObject({ monitoringRetentionRawMs: 86_400_000, monitoringRetentionMinuteMs: 30 * 86_400_000, monitoringRetentionHourMs: 365 * 86_400_000 });
+  });
+
+  it.each([
+    [{}, { TRAINYARD_MONITORING_RETENTION_RAW: '6h', TRAINYARD_MONITORING_RETENTION_MINUTE: '7d', TRAINYARD_MONITORING_RETENTION_HOUR: '2w' }, [6 * 3_600_000, 7 * 86_400_000, 14 * 86_400_000]],
+    [{ config: configFile('monitoringRetentionRawMs: 2d\nmonitoringRetentionHourMs: 730d\n') }, {}, [2 * 86_400_000, 30 * 86_400_000, 730 * 86_400_000]],
+    [{ monitoringRetentionMinuteMs: 86_400_000 }, { TRAINYARD_MONITORING_RETENTION_MINUTE: '90d' }, [86_400_000, 86_400_000, 365 * 86_400_000]],
+    [{}, { TRAINYARD_MONITORING_RETENTION_MINUTE: '365d' }, [86_400_000, 365 * 86_400_000, 365 * 86_400_000]],
+  ])('reads the retention of the raw, minute and hour tiers from %j %j', (flags, env, [raw, minute, hour]) => {
+    expect(loadConfig(flags, env)).toMatchObject({ monitoringRetentionRawMs: raw, monitoringRetentionMinuteMs: minute, monitoringRetentionHourMs: hour });
+  });
+
+  it("give the app's sampler its tiers: a chart reaching past the raw rounds' retention reads minute averages", async () => {
+    const hourOfRounds = { subject: { kind: 'host' as const }, maxPoints: 10_000 };
+    for (const [raw, resolutionMs] of [['24h', 5_000], ['1h', 60_000]] as const) {
+      const { app, clock } = await createTestApp({ monitoringRetentionRawMs: raw });
+      expect(app.monitoring.series({ ...hourOfRounds, from: clock.now - 2 * 3_600_000, to: clock.now }).resolutionMs, raw).toBe(resolutionMs);
+    }
+  });
+
+  it.each([
+    [{ TRAINYARD_MONITORING_RETENTION_RAW: 'a day' }, /^invalid setting monitoringRetentionRawMs \(TRAINYARD_MONITORING_RETENTION_RAW\): "a day" is not a duration like 30m, 12h or 7d$/],
+    [{ TRAINYARD_MONITORING_RETENTION_HOUR: '0d' }, /^invalid setting monitoringRetentionHourMs \(TRAINYARD_MONITORING_RETENTION_HOUR\): "0d" is not a duration/],
+    [
+      { TRAINYARD_MONITORING_RETENTION_RAW: '48h', TRAINYARD_MONITORING_RETENTION_MINUTE: '1d' },
+      /^invalid setting monitoringRetentionMinuteMs \(TRAINYARD_MONITORING_RETENTION_MINUTE\): the minute averages must be kept at least as long as the raw rounds \(monitoringRetentionRawMs\)$/,
+    ],
+    [
+      { TRAINYARD_MONITORING_RETENTION_HOUR: '7d' },
+      /^invalid setting monitoringRetentionHourMs \(TRAINYARD_MONITORING_RETENTION_HOUR\): the hour averages must be kept at least as long as the minute averages \(monitoringRetentionMinuteMs\)$/,
+    ],
+  ])('rejects the retention %j with one clear line', (env, message) => {
+    expect(() => loadConfig({}, env)).toThrow(ConfigError);
+    expect(() => loadConfig({}, env)).toThrow(message);
+  });
+
+  it.each([
     [{ TRAINYARD_METRICS_ALLOW_FROM: '10.0.0.0/8,prometheus.local' }, /^invalid setting metricsAllowFrom \(TRAINYARD_METRICS_ALLOW_FROM\): "prometheus.local" is not an address range like 10.0.0.0\/8 or 127.0.0.1$/],
     [{ TRAINYARD_METRICS_ALLOW_FROM: '10.0.0.0/33' }, /metricsAllowFrom \(TRAINYARD_METRICS_ALLOW_FROM\): "10.0.0.0\/33" has a prefix length that is not 0 to 32$/],
     [{ TRAINYARD_METRICS_ALLOW_FROM: 'fd00::/129' }, /"fd00::\/129" has a prefix length that is not 0 to 128$/],
@@ -177,6 +230,44 @@ describe('the monitoring settings', () => {
     [{ TRAINYARD_JOB_SYSTEM_METRICS_INTERVAL: 'often' }, /^invalid setting jobSystemMetricsIntervalMs \(TRAINYARD_JOB_SYSTEM_METRICS_INTERVAL\): "often" is not a duration/],
   ])('rejects %j with one clear line', (env, message) => {
     expect(() => loadConfig({}, env)).toThrow(ConfigError);
+    expect(() => loadConfig({}, env)).toThrow(message);
+  });
+});
+
+describe('the alert settings', () => {
+  it('default to 30 minutes idle under 5%, 85 °C, 90% disk, 5 minutes degraded, 3 restarts in 10 minutes, an hour queued, no webhook', () => {
+    expect(loadConfig({}, {})).toMatchObject({
+      alertGpuIdlePercent: 5,
+      alertGpuIdleAfterMs: 30 * 60_000,
+      alertGpuTemperature: 85,
+      alertDiskPercent: 90,
+      alertDeploymentDegradedAfterMs: 5 * 60_000,
+      alertReplicaRestarts: 3,
+      alertReplicaRestartWindowMs: 10 * 60_000,
+      alertJobQueuedAfterMs: 3_600_000,
+    });
+    expect(loadConfig({}, {}).alertWebhookUrl).toBeUndefined();
+  });
+
+  it.each([
+    [{}, { TRAINYARD_ALERT_WEBHOOK_URL: 'https://chat.example.com/hooks/abc' }, { alertWebhookUrl: 'https://chat.example.com/hooks/abc' }],
+    [{}, { TRAINYARD_ALERT_GPU_IDLE_AFTER: '45m', TRAINYARD_ALERT_GPU_IDLE_PERCENT: '10' }, { alertGpuIdleAfterMs: 45 * 60_000, alertGpuIdlePercent: 10 }],
+    [{}, { TRAINYARD_ALERT_GPU_TEMPERATURE: '80.5', TRAINYARD_ALERT_DISK_PERCENT: '95' }, { alertGpuTemperature: 80.5, alertDiskPercent: 95 }],
+    [{}, { TRAINYARD_ALERT_REPLICA_RESTARTS: '5', TRAINYARD_ALERT_REPLICA_RESTART_WINDOW: '30m' }, { alertReplicaRestarts: 5, alertReplicaRestartWindowMs: 30 * 60_000 }],
+    [{ config: configFile('alertJobQueuedAfterMs: 2h\nalertDeploymentDegradedAfterMs: 90s\n') }, {}, { alertJobQueuedAfterMs: 7_200_000, alertDeploymentDegradedAfterMs: 90_000 }],
+  ])('reads %j %j', (flags, env, expected) => {
+    expect(loadConfig(flags, env)).toMatchObject(expected);
+  });
+
+  it.each([
+    [{ TRAINYARD_ALERT_WEBHOOK_URL: 'ftp://chat.example.com/hook' }, /^invalid setting alertWebhookUrl \(TRAINYARD_ALERT_WEBHOOK_URL\): an http:\/\/ or https:\/\/ URL/],
+    [{ TRAINYARD_ALERT_WEBHOOK_URL: 'chat.example.com' }, /alertWebhookUrl \(TRAINYARD_ALERT_WEBHOOK_URL\): an http:\/\/ or https:\/\/ URL/],
+    [{ TRAINYARD_ALERT_DISK_PERCENT: '120' }, /^invalid setting alertDiskPercent \(TRAINYARD_ALERT_DISK_PERCENT\): a percentage up to 100$/],
+    [{ TRAINYARD_ALERT_GPU_IDLE_PERCENT: '0' }, /alertGpuIdlePercent \(TRAINYARD_ALERT_GPU_IDLE_PERCENT\): a percentage above 0$/],
+    [{ TRAINYARD_ALERT_GPU_TEMPERATURE: 'hot' }, /alertGpuTemperature \(TRAINYARD_ALERT_GPU_TEMPERATURE\): a temperature in °C like 85$/],
+    [{ TRAINYARD_ALERT_REPLICA_RESTARTS: '0' }, /alertReplicaRestarts \(TRAINYARD_ALERT_REPLICA_RESTARTS\)/],
+    [{ TRAINYARD_ALERT_JOB_QUEUED_AFTER: 'an hour' }, /alertJobQueuedAfterMs \(TRAINYARD_ALERT_JOB_QUEUED_AFTER\): "an hour" is not a duration/],
+  ])('rejects %j with one clear line', (env, message) => {
     expect(() => loadConfig({}, env)).toThrow(message);
   });
 });

@@ -55,6 +55,13 @@ export interface ContainerRuntime {
   /** Every container of this instance, running or not, for reconciling after a restart. */
   listOwned(): Promise<OwnedContainer[]>;
   stats(ref: string): Promise<ContainerUsage>;
+  /**
+   * The monitor's reading of a container this instance started, by the id its job recorded: one request, without
+   * the ownership check of `stats` (it costs a request per container and round), failing after `timeoutMs`.
+   */
+  usageOf(id: string, timeoutMs: number): Promise<ContainerUsage>;
+  /** Host PIDs of the processes in one of this instance's containers (`docker top`), to tell whose a GPU process is. */
+  processIds(ref: string, timeoutMs?: number): Promise<number[]>;
   available(): Promise<boolean>;
 }
 
@@ -224,13 +231,35 @@ export function createContainerRuntime(deps: ContainerRuntimeDeps): ContainerRun
     return listed.map(toOwnedContainer).filter((container) => container !== undefined);
   }
 
-  async function stats(ref: string): Promise<ContainerUsage> {
-    const info = await owned(ref);
+  async function readUsage(id: string, timeoutMs: number): Promise<ContainerUsage> {
     // @types/dockerode's stats() options lack abortSignal, which dockerode passes on.
-    const answer = await call(`stats of ${ref}`, (abortSignal) =>
-      docker.getContainer(info.Id).stats({ stream: false, 'one-shot': true, abortSignal } as { stream: false }),
+    const answer = await call(
+      `stats of ${id}`,
+      (abortSignal) => docker.getContainer(id).stats({ stream: false, 'one-shot': true, abortSignal } as { stream: false }),
+      timeoutMs,
     );
     return toContainerUsage(answer);
+  }
+
+  async function stats(ref: string): Promise<ContainerUsage> {
+    return readUsage((await owned(ref)).Id, requestTimeoutMs);
+  }
+
+  async function usageOf(id: string, timeoutMs: number): Promise<ContainerUsage> {
+    if (typeof id !== 'string' || !CONTAINER_REF.test(id)) throw invalidParameterValue(`${JSON.stringify(id)} is not a container id`);
+    return readUsage(id, timeoutMs);
+  }
+
+  async function processIds(ref: string, timeoutMs = requestTimeoutMs): Promise<number[]> {
+    const info = await owned(ref);
+    // `ps -o pid` on the host, limited by the engine to the container's processes.
+    const listed: { Titles: string[]; Processes: string[][] } = await call(
+      `top of ${ref}`,
+      (abortSignal) => docker.getContainer(info.Id).top({ ps_args: '-o pid', abortSignal }),
+      timeoutMs,
+    );
+    const column = listed.Titles.indexOf('PID');
+    return listed.Processes.map((row) => Number(row[column])).filter((pid) => Number.isSafeInteger(pid) && pid > 0);
   }
 
   return {
@@ -244,6 +273,8 @@ export function createContainerRuntime(deps: ContainerRuntimeDeps): ContainerRun
     remove,
     listOwned,
     stats,
+    usageOf,
+    processIds,
     available: () => dockerAvailable(docker, Math.min(requestTimeoutMs, 2_000)),
   };
 }

@@ -4,3 +4,4 @@ export * from './tracking.ts';
 export * from './registry.ts';
 export * from './scheduler.ts';
 export * from './serving.ts';
+export * from './monitoring.ts';
