@@ -6,6 +6,7 @@ import { createBus, type Bus } from './lib/bus.ts';
 import { ConfigError } from './lib/errors.ts';
 import { createLog, type Log } from './lib/log.ts';
 import { openDatabase, type Db } from './db/connection.ts';
+import { createAlerts, type Alerts } from './alerts/alerts.ts';
 import { createAudit, type Audit } from './audit/audit.ts';
 import { createCredentials, type Credentials } from './auth/credentials.ts';
 import { createLoginLimiter } from './auth/login-limiter.ts';
@@ -69,6 +70,8 @@ export interface App {
   readonly asyncInference: AsyncInference;
   close(): void;
 }
+  /** Alert rules evaluated on every `monitoring.sample` once started; the open and past alerts. */
+  alerts: Alerts;
 
   /** The sampler of GPUs, host and containers (publishes `monitoring.sample`) and its stored series; created on first use. */
   readonly monitoring: Monitoring;
@@ -177,3 +180,4 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       });
       return monitoring;
     },
+    alerts: createAlerts({ db, bus, log, jobs, deployments, projects, config }),

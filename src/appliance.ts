@@ -153,22 +153,29 @@ export async function startAppliance(requested: Config, options: AppOptions = {}
   app.scheduler.start().catch((error: unknown) => app.log.error({ err: error }, 'the scheduler could not start'));
   app.deploymentManager.start().catch((error: unknown) => app.log.error({ err: error }, 'the deployment manager could not start'));
   app.asyncInference.start().catch((error: unknown) => app.log.error({ err: error }, 'asynchronous inference could not start'));
+  try {
+    app.alerts.start();
+  } catch (error) {
+    app.log.error({ err: error }, 'alerts could not start');
+  }
   const jobSystemMetrics = createJobSystemMetrics(app, config.jobSystemMetricsIntervalMs);
   jobSystemMetrics.start();
+  app.monitoring.start();
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   app.log.info({ url, version: VERSION, dataDir: config.dataDir }, 'trainyard is listening');
 
   return {
     app,
-  app.monitoring.start();
     url,
     async close() {
       clearInterval(sweeper);
       await app.deploymentManager.stop();
       await app.asyncInference.stop();
+      await app.alerts.stop();
       await app.scheduler.stop();
       await jobSystemMetrics.stop();
+      await app.monitoring.stop();
       for (const socket of sockets.clients) socket.close(1001, 'server shutting down');
       const listeners = bridge ? [server, bridge] : [server];
       const closed = Promise.all(listeners.map((listener) => new Promise<void>((resolve) => listener.close(() => resolve()))));
@@ -176,7 +183,6 @@ export async function startAppliance(requested: Config, options: AppOptions = {}
       const forced = setTimeout(() => listeners.forEach((listener) => listener.closeAllConnections()), SHUTDOWN_GRACE_MS).unref();
       await closed;
       clearTimeout(forced);
-      await app.monitoring.stop();
       serving.close();
       app.close();
       app.log.info('trainyard stopped');

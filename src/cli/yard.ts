@@ -6,6 +6,7 @@ import { ConfigError, HttpError } from '../lib/errors.ts';
 import { VERSION } from '../version.ts';
 import { CliError, EXIT } from './cli-error.ts';
 import { adminCommands } from './commands/admin.ts';
+import { alertsCommand } from './commands/alerts.ts';
 import { deployCommands } from './commands/deploy.ts';
 import { jobCommands } from './commands/jobs.ts';
 import { runCommand } from './commands/run.ts';
@@ -42,6 +43,7 @@ function buildProgram(): Command {
   jobCommands(program);
   deployCommands(program);
   return program;
+  alertsCommand(program);
 }
 
 /** Maps every failure to one line on stderr and an exit code from EXIT. */

@@ -17,6 +17,8 @@ import { runScope } from './middleware/run-scope.ts';
 import { artifactRoutes, isArtifactUpload, multipartPartRoutes } from './mlflow/artifact-routes.ts';
 import { mlflowRoutes } from './mlflow/mlflow-routes.ts';
 import { adminPages } from './routes/admin-pages.ts';
+import { alertApi } from './routes/alert-api.ts';
+import { alertPages } from './routes/alert-pages.ts';
 import { authApi } from './routes/auth-api.ts';
 import { comparePages } from './routes/compare-pages.ts';
 import { deploymentApi } from './routes/deployment-api.ts';
@@ -109,11 +111,13 @@ export function createServer(app: App) {
   http.route('/api/v1', metricSeriesApi(app));
   http.route('/api/v1', gpuApi(app));
   http.route('/api/v1', jobApi(app));
+  http.route('/', alertPages(app, assets));
   http.route('/api/v1', deploymentApi(app));
   http.route('/api/v1', snapshotApi(app));
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
     http.route(`${prefix}/mlflow`, mlflowRoutes(app));
     http.route(`${prefix}/mlflow-artifacts`, artifactRoutes(app));
+  http.route('/api/v1', alertApi(app));
   }
 
   return http;

@@ -4,4 +4,5 @@ export * from './tracking.ts';
 export * from './registry.ts';
 export * from './scheduler.ts';
 export * from './serving.ts';
+export * from './alerts.ts';
 export * from './monitoring.ts';
