@@ -6,6 +6,7 @@ import { createBus, type Bus } from './lib/bus.ts';
 import { ConfigError } from './lib/errors.ts';
 import { createLog, type Log } from './lib/log.ts';
 import { openDatabase, type Db } from './db/connection.ts';
+import { createAccounting, type Accounting } from './accounting/accounting.ts';
 import { createAlerts, type Alerts } from './alerts/alerts.ts';
 import { createAudit, type Audit } from './audit/audit.ts';
 import { createCredentials, type Credentials } from './auth/credentials.ts';
@@ -16,10 +17,10 @@ import { createTokens, type Tokens } from './auth/tokens.ts';
 import { createUsers, type Users } from './auth/users.ts';
 import { createArtifactStore, type ArtifactStore } from './artifacts/artifact-store.ts';
 import { createGpuInventory, type GpuInventory } from './gpu/gpu-inventory.ts';
-import { createRegistry, type Registry } from './registry/registry.ts';
-import { createContainerRuntime, type ContainerRuntime } from './runtime/container-runtime.ts';
 import { createHostReader } from './monitoring/host-readings.ts';
 import { createMonitoring, type Monitoring } from './monitoring/monitoring.ts';
+import { createRegistry, type Registry } from './registry/registry.ts';
+import { createContainerRuntime, type ContainerRuntime } from './runtime/container-runtime.ts';
 import { createDockerClient } from './runtime/docker-client.ts';
 import { readInstanceId } from './scheduler/instance-id.ts';
 import { jobFolders } from './scheduler/job-container.ts';
@@ -68,13 +69,15 @@ export interface App {
   servingMetrics: ServingMetrics;
   /** Calls to deployments queued in the database and sent once started (beside the deployment manager); created on first use. */
   readonly asyncInference: AsyncInference;
-  close(): void;
-}
-  /** Alert rules evaluated on every `monitoring.sample` once started; the open and past alerts. */
-  alerts: Alerts;
-
   /** The sampler of GPUs, host and containers (publishes `monitoring.sample`) and its stored series; created on first use. */
   readonly monitoring: Monitoring;
+  /** Alert rules evaluated on every `monitoring.sample` once started; the open and past alerts. */
+  alerts: Alerts;
+  /** GPU-, CPU- and memory-hours per job and day; records every `monitoring.sample` round from the start. */
+  accounting: Accounting;
+  close(): void;
+}
+
 export interface AppOptions {
   log?: Log;
   now?: () => number;
@@ -117,14 +120,16 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let scheduler: Scheduler | undefined;
   let deploymentManager: DeploymentManager | undefined;
   let asyncInference: AsyncInference | undefined;
+  let monitoring: Monitoring | undefined;
   const folders = jobFolders(config.dataDir);
   const deployments = createDeployments({ db, now, bus, projects, users, registry, audit, artifactsRoot: artifacts.root });
+  const accounting = createAccounting({ db, log, now, jobs, gpus, projects, users });
+  bus.subscribe('monitoring.sample', accounting.record);
   return {
     config,
     log,
     now,
     bus,
-  let monitoring: Monitoring | undefined;
     db,
     get docker() {
       return (docker ??= createDockerClient());
@@ -164,12 +169,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     get asyncInference() {
       return (asyncInference ??= createAsyncInference({ db, now, log, target: (name) => deployments.target(name) }));
     },
-    snapshots: createSnapshotStore({ root: join(config.dataDir, 'snapshots'), db, now, maxBytes: config.snapshotMaxBytes }),
-    close() {
-      db.$client.close();
-    },
-  };
-}
     get monitoring() {
       monitoring ??= createMonitoring({
         db, bus, log, now, gpus, jobs,
@@ -180,4 +179,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       });
       return monitoring;
     },
+    accounting,
     alerts: createAlerts({ db, bus, log, jobs, deployments, projects, config }),
+    snapshots: createSnapshotStore({ root: join(config.dataDir, 'snapshots'), db, now, maxBytes: config.snapshotMaxBytes }),
+    close() {
+      db.$client.close();
+    },
+  };
+}

@@ -12,6 +12,7 @@ import { jobCommands } from './commands/jobs.ts';
 import { runCommand } from './commands/run.ts';
 import { sessionCommands } from './commands/session.ts';
 import { tokenCommands } from './commands/token.ts';
+import { usageCommand } from './commands/usage.ts';
 
 function buildProgram(): Command {
   const program = new Command('yard')
@@ -42,8 +43,9 @@ function buildProgram(): Command {
   runCommand(program);
   jobCommands(program);
   deployCommands(program);
-  return program;
+  usageCommand(program);
   alertsCommand(program);
+  return program;
 }
 
 /** Maps every failure to one line on stderr and an exit code from EXIT. */

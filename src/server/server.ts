@@ -41,6 +41,8 @@ import { staticRoutes } from './routes/static.ts';
 import { tokenPages } from './routes/token-pages.ts';
 
 /** Routes anyone may reach. Everything else needs a credential; a test walks the route table to prove it. */
+import { usageApi } from './routes/usage-api.ts';
+import { usagePages } from './routes/usage-pages.ts';
 export const PUBLIC_ROUTES = [
   'GET /health',
   'GET /static/:hash/:name',
@@ -109,6 +111,7 @@ export function createServer(app: App) {
   http.route('/', gpuPages(app, assets));
   http.route('/api/v1', authApi(app));
   http.route('/api/v1', metricSeriesApi(app));
+  http.route('/', usagePages(app, assets));
   http.route('/api/v1', gpuApi(app));
   http.route('/api/v1', jobApi(app));
   http.route('/', alertPages(app, assets));
@@ -119,6 +122,7 @@ export function createServer(app: App) {
     http.route(`${prefix}/mlflow-artifacts`, artifactRoutes(app));
   http.route('/api/v1', alertApi(app));
   }
+  http.route('/api/v1', usageApi(app));
 
   return http;
 }

@@ -4,5 +4,6 @@ export * from './tracking.ts';
 export * from './registry.ts';
 export * from './scheduler.ts';
 export * from './serving.ts';
+export * from './accounting.ts';
 export * from './alerts.ts';
 export * from './monitoring.ts';
