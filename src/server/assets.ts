@@ -16,6 +16,7 @@ const SOURCES: Record<string, { file: string; type: string }> = {
   'app.css': { file: 'web/static/app.css', type: CSS },
   'app.js': { file: 'web/static/app.js', type: JS },
   'charts.js': { file: 'web/static/charts.js', type: JS },
+  'resource-charts.js': { file: 'web/static/resource-charts.js', type: JS },
   'favicon.svg': { file: 'web/static/favicon.svg', type: 'image/svg+xml' },
   'htmx.min.js': { file: 'node_modules/htmx.org/dist/htmx.min.js', type: JS },
   'hx-ws.min.js': { file: 'node_modules/htmx.org/dist/ext/hx-ws.min.js', type: JS },

@@ -3,16 +3,24 @@ import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { App } from '../app.ts';
 import type { Principal } from '../auth/credentials.ts';
+import type { UserRecord } from '../auth/user-queries.ts';
 import { HttpError, badRequest } from '../lib/errors.ts';
 import type { JobLogLine } from '../scheduler/job-logs.ts';
 import type { Html } from '../../web/views/html.ts';
+import { alertBadgePartial } from '../../web/views/alert-badge.ts';
+import { alertBoardPartial } from '../../web/views/alerts-page.ts';
 import { auditLivePartial } from '../../web/views/audit-page.ts';
 import { LOG_LINES_SHOWN, logAppendPartial, logReplacePartial, logTail } from '../../web/views/job-log.ts';
 import { jobSummaryPartial } from '../../web/views/job-page.ts';
 import { jobTablesPartial } from '../../web/views/jobs-page.ts';
+import { chartPointsMessage } from '../../web/views/resource-chart.ts';
+import type { MonitorSample } from '../monitoring/sample.ts';
+import type { SeriesSubject } from '../monitoring/series.ts';
 import { principalOf, type AppEnv } from './context.ts';
 import { SESSION_COOKIE } from './middleware/authenticate.ts';
+import { alertBoardFor } from './routes/alert-pages.ts';
 import { jobDetailFor, jobTablesFor, parseJobFilter, parseJobId } from './routes/job-pages.ts';
+import { authorizeSubject, chartPoints, parseSubject } from './routes/monitoring-api.ts';
 
 /** Queues a fragment; `render` runs when its turn comes, so nothing is rendered for a socket that has closed. */
 export type Push = (render: () => Html) => void;
@@ -24,6 +32,8 @@ export type Feed = (principal: Principal, argument: string | undefined) => Subsc
 const OPEN = 1;
 /** A burst of changes (a scheduling round rewriting many waiting reasons) becomes one re-render this much later. */
 const JOBS_SETTLE_MS = 250;
+/** A sampler round fires and resolves its alerts one by one: the viewer gets one re-render after the round. */
+const ALERTS_SETTLE_MS = 250;
 /** New log lines are sent in batches at most this often. */
 const LOG_BATCH_MS = 100;
 
@@ -100,7 +110,18 @@ function followLog(app: App, jobId: number, push: Push): () => void {
   };
 }
 
-/** One job's page: its summary again when it changes, and its log as it grows. */
+/** After each sampler round, the new chart points of the subjects `subjectsOf` picks from it; `check` runs before each push. */
+const samplePoints = (app: App, subjectsOf: (sample: MonitorSample) => SeriesSubject[], check = () => {}): Subscription => (push) =>
+  app.bus.subscribe('monitoring.sample', (sample) => {
+    const points = chartPoints(sample, subjectsOf(sample));
+    if (points.length === 0) return;
+    push(() => {
+      check();
+      return chartPointsMessage(points);
+    });
+  });
+
+/** One job's page: its summary again when it changes, its log as it grows, and its container's resource points. */
 const jobFeed = (app: App): Feed => (principal, argument) => {
   const id = parseJobId(argument);
   app.jobs.get(principal.user, id);
@@ -111,20 +132,53 @@ const jobFeed = (app: App): Feed => (principal, argument) => {
     });
     // The job may have moved on between the page's render and this socket.
     summary.trigger();
-    // Lines go only to a viewer who may still see the job; one who may not has the socket closed.
-    const stopLog = followLog(app, id, (render) =>
+    // Lines and points go only to a viewer who may still see the job; one who may not has the socket closed.
+    const stillVisible: Push = (render) =>
       push(() => {
         app.jobs.get(principal.user, id);
         return render();
-      }),
-    );
+      });
+    const stopLog = followLog(app, id, stillVisible);
+    const stopPoints = samplePoints(app, () => [{ kind: 'job', jobId: id }])(stillVisible);
     return () => {
       unsubscribe();
       summary.cancel();
       stopLog();
+      stopPoints();
     };
   };
 };
+
+/** Every GPU's new point, for the GPU page's charts: like the board, for anyone signed in. */
+const gpusFeed = (app: App): Feed => () => samplePoints(app, (sample) => sample.gpus.map(({ uuid }) => ({ kind: 'gpu', uuid })));
+
+/** One subject's new points (`series:host`, `series:deployment:3`), while the viewer may still see it. */
+const seriesFeed = (app: App): Feed => (principal, argument) => {
+  const subject = parseSubject(argument ?? '');
+  const authorize = () => authorizeSubject(app, principal.user, subject);
+  authorize();
+  return samplePoints(app, () => [subject], authorize);
+};
+
+/** `render`, sent when the socket opens (alerts may have changed since the page) and after each burst of changes the viewer may see. */
+const onAlertChanges = (app: App, user: UserRecord, render: () => Html): Subscription => (push) => {
+  const refresh = coalesced(ALERTS_SETTLE_MS, () => push(render));
+  const unsubscribe = app.bus.subscribe('alert.changed', ({ alert }) => {
+    if (app.alerts.canSee(user, alert)) refresh.trigger();
+  });
+  refresh.trigger();
+  return () => {
+    unsubscribe();
+    refresh.cancel();
+  };
+};
+
+/** The alerts page's tables. */
+const alertsFeed = (app: App): Feed => (principal) => onAlertChanges(app, principal.user, () => alertBoardPartial(alertBoardFor(app, principal.user)));
+
+/** The nav's count of open alerts: every page shows it, so every socket carries it, whatever feeds the page names. */
+export const alertBadgeFeed = (app: App): Feed => (principal) =>
+  onAlertChanges(app, principal.user, () => alertBadgePartial(app.alerts.openCount(principal.user)));
 
 function requestedFeeds(query: string | undefined) {
   return (query ?? '')
@@ -141,11 +195,12 @@ function requestedFeeds(query: string | undefined) {
  * argument); each is pushed to it as HTML holding `<hx-partial>` elements, which htmx swaps into their targets.
  */
 export function liveFeeds(app: App): Record<string, Feed> {
-  return { audit: auditFeed(app), jobs: jobsFeed(app), job: jobFeed(app) };
+  return { audit: auditFeed(app), jobs: jobsFeed(app), job: jobFeed(app), gpus: gpusFeed(app), series: seriesFeed(app), alerts: alertsFeed(app) };
 }
 
 export function liveRoutes(app: App) {
   const feeds = liveFeeds(app);
+  const alertBadge = alertBadgeFeed(app);
   return new Hono<AppEnv>().get(
     '/live',
     async (c, next) => {
@@ -156,7 +211,7 @@ export function liveRoutes(app: App) {
     },
     upgradeWebSocket((c) => {
       const principal = principalOf(c);
-      const subscriptions = requestedFeeds(c.req.query('feeds')).map(({ name, argument }) => feeds[name]!(principal, argument));
+      const subscriptions = [alertBadge(principal, undefined), ...requestedFeeds(c.req.query('feeds')).map(({ name, argument }) => feeds[name]!(principal, argument))];
       const unsubscribers: Array<() => void> = [];
       // A socket outlives the request that opened it: before each push, check that the credential still holds
       // (the user may have signed out, been disabled or had the token revoked since).

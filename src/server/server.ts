@@ -27,11 +27,13 @@ import { experimentPages } from './routes/experiment-pages.ts';
 import { gpuApi } from './routes/gpu-api.ts';
 import { gpuPages } from './routes/gpu-pages.ts';
 import { healthRoutes } from './routes/health.ts';
+import { hostPages } from './routes/host-pages.ts';
 import { jobApi } from './routes/job-api.ts';
 import { jobPages } from './routes/job-pages.ts';
 import { metricSeriesApi } from './routes/metric-series-api.ts';
 import { metricsRoutes } from './routes/metrics-route.ts';
 import { modelPages } from './routes/model-pages.ts';
+import { monitoringApi } from './routes/monitoring-api.ts';
 import { overviewRoutes } from './routes/overview.ts';
 import { projectPages } from './routes/project-pages.ts';
 import { runPages } from './routes/run-pages.ts';
@@ -39,10 +41,10 @@ import { sessionRoutes, signOutRoutes } from './routes/session.ts';
 import { isSnapshotUpload, snapshotApi } from './routes/snapshot-api.ts';
 import { staticRoutes } from './routes/static.ts';
 import { tokenPages } from './routes/token-pages.ts';
-
-/** Routes anyone may reach. Everything else needs a credential; a test walks the route table to prove it. */
 import { usageApi } from './routes/usage-api.ts';
 import { usagePages } from './routes/usage-pages.ts';
+
+/** Routes anyone may reach. Everything else needs a credential; a test walks the route table to prove it. */
 export const PUBLIC_ROUTES = [
   'GET /health',
   'GET /static/:hash/:name',
@@ -109,20 +111,22 @@ export function createServer(app: App) {
   http.route('/', jobPages(app, assets));
   http.route('/', deploymentPages(app, assets));
   http.route('/', gpuPages(app, assets));
+  http.route('/', usagePages(app, assets));
+  http.route('/', alertPages(app, assets));
+  http.route('/', hostPages(app, assets));
   http.route('/api/v1', authApi(app));
   http.route('/api/v1', metricSeriesApi(app));
-  http.route('/', usagePages(app, assets));
   http.route('/api/v1', gpuApi(app));
+  http.route('/api/v1', alertApi(app));
+  http.route('/api/v1', monitoringApi(app));
   http.route('/api/v1', jobApi(app));
-  http.route('/', alertPages(app, assets));
   http.route('/api/v1', deploymentApi(app));
   http.route('/api/v1', snapshotApi(app));
+  http.route('/api/v1', usageApi(app));
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
     http.route(`${prefix}/mlflow`, mlflowRoutes(app));
     http.route(`${prefix}/mlflow-artifacts`, artifactRoutes(app));
-  http.route('/api/v1', alertApi(app));
   }
-  http.route('/api/v1', usageApi(app));
 
   return http;
 }

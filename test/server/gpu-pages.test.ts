@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GpuInventory, GpuSnapshot } from '../../src/gpu/gpu-inventory.ts';
 import { jobSubmissionSchema } from '../../src/scheduler/job-request.ts';
+import { replicaSubmission } from '../../src/serving/replica-jobs.ts';
 import { ADMIN, MEMBER, createTestApp, type TestApp } from '../helpers/test-app.ts';
+import { deploy, registerVersion } from '../serving/deployment-fixtures.ts';
 
 const GIB = 1024 ** 3;
 let t: TestApp;
@@ -100,6 +102,50 @@ describe('GPU board', () => {
     expect(status).toBe(200);
     expect(cardsIn(text)).toEqual([]);
     expect(text).toContain('No GPUs: this appliance runs CPU jobs only.');
+    expect(text).not.toContain('data-resource-chart');
+    expect(text).toContain('<main class="page" hx-ws:connect="/live">');
+  });
+
+  it('draws a live chart per GPU below the board, fed by the gpus feed', async () => {
+    const { text } = await t.get('/gpus', MEMBER);
+    expect(text).toContain('hx-ws:connect="/live?feeds=gpus"');
+    expect(text).toMatch(/<script src="\/static\/\w+\/uplot.min.js" defer><\/script>/);
+    expect(text).toMatch(/<script src="\/static\/\w+\/resource-charts.js" defer><\/script>/);
+    const charts = text.slice(text.indexOf('<div class="panel" id="gpu-charts">'));
+    expect(charts.indexOf('id="gpu-board"')).toBe(-1);
+    const specs = [...charts.matchAll(/data-resource-chart="([^"]+)"/g)].map((match) => JSON.parse(match[1]!.replaceAll('&quot;', '"')));
+    expect(specs.map((spec) => spec.subject)).toEqual(uuids.map((uuid) => `gpu:${uuid}`));
+    expect(specs[0]).toMatchObject({ url: `/api/v1/monitoring/series?subject=gpu%3A${uuids[0]}`, windowMs: 3_600_000 });
+    expect(specs[0].lines.map((line: { label: string }) => line.label)).toEqual(['Utilization', 'Memory', 'Temperature', 'Power']);
+    expect(charts).toContain('<strong>GPU 0 · NVIDIA H100 80GB (simulated)</strong>');
+  });
+
+  it("shows what each holder really uses by the sampler's latest round, and the deployment a replica serves", async () => {
+    const alone = placed(MEMBER.username, 'default', [uuids[1]!], 'alone');
+    t.app.jobs.move(alone.id, 'starting', 'running', 'started', { startedAt: t.clock.now });
+    t.app.gpus.setLoad(uuids[1]!, 0.42, 12 * GIB);
+    // Until a round has seen the job on its GPU, what it uses is not known.
+    const before = card((await t.get('/gpus', MEMBER)).text, uuids[1]!);
+    expect(before).toContain('alone');
+    expect(before).not.toContain('class="holder-usage"');
+
+    await t.app.monitoring.sampleOnce();
+    const { text } = await t.get('/gpus', MEMBER);
+    expect(card(text, uuids[1]!)).toContain('<div class="holder-usage">uses 42% busy · 12.0 GB held</div>');
+    expect(card(text, uuids[0]!)).toContain('<div class="holder-usage">uses 93% busy · 60.0 GB held</div>');
+
+    await registerVersion(t.app, t.app.users.get(ADMIN.username), 'churn', { 'model.pkl': 'one' });
+    const deployment = await deploy(t.app, t.app.users.get(ADMIN.username), { name: 'churn', model: 'models:/churn/1', gpus: 1 });
+    const replica = t.app.jobs.submitReplica(replicaSubmission(deployment, { slot: 1, version: 1, modelPath: '/tmp/model' }));
+    t.app.jobs.move(replica.id, 'queued', 'starting', 'placed', { gpuUuids: [uuids[1]!] });
+    t.app.jobs.move(replica.id, 'starting', 'running', 'started', { startedAt: t.clock.now });
+    await t.app.monitoring.sampleOnce();
+    const shared = card((await t.get('/gpus', MEMBER)).text, uuids[1]!);
+    expect(shared).toContain('<a href="/deployments/churn"><strong>churn</strong></a> <span class="muted">replica</span>');
+    expect(shared).toContain(`<a href="/jobs/${replica.id}">`);
+    // Two jobs share GPU 1 now: its readings are theirs together, and neither has a process known apart.
+    expect(shared).not.toContain('42% busy');
+    expect(shared).toContain('its own use is not measurable here');
   });
 
   it('links a job to the card of each GPU it holds', async () => {

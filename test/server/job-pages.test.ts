@@ -250,7 +250,7 @@ describe('job page', () => {
   it('follows nothing for a finished job', async () => {
     const { text } = await page(`/jobs/${failed.id}`);
     expect(text).toContain('exited with 3');
-    expect(text).not.toContain('hx-ws:connect');
+    expect(text).toContain('<main class="page" hx-ws:connect="/live">');
     expect(text).not.toContain('data-follow');
     expect(text).toContain('No output yet.');
   });

@@ -1,11 +1,29 @@
 import type { GpuDevice, GpuProcess, GpuSnapshot, MigDevice } from '../../src/gpu/gpu-inventory.ts';
 import { formatBytes } from '../../src/lib/byte-size.ts';
 import type { JobState } from '../../src/scheduler/jobs.ts';
+import { deploymentLink } from './deployment-format.ts';
 import { html, type Html } from './html.ts';
 import { formatClock, jobLink, jobStateBadge } from './job-format.ts';
 
-/** A job holding a GPU; null for a job in a project the viewer may not see. */
-export type GpuHolder = { id: number; name: string; user: string; state: JobState } | null;
+/**
+ * What a holder really uses of the unit it holds, from the sampler's latest round: null where that round cannot
+ * tell it apart from others' use (a GPU shared between jobs, a MIG device's utilization).
+ */
+export interface HolderUsage {
+  utilization: number | null;
+  memory: number | null;
+}
+
+/** A job holding a GPU, with the deployment it serves; null for a job in a project the viewer may not see. */
+export type GpuHolder = {
+  id: number;
+  name: string;
+  user: string;
+  state: JobState;
+  deployment: string | null;
+  /** Absent before the sampler's first round. */
+  usage: HolderUsage | undefined;
+} | null;
 
 export interface GpuBoard {
   snapshot: GpuSnapshot;
@@ -41,11 +59,20 @@ function memoryMeter(used: number | null, total: number | null): Html {
   return meter('Memory', used / total, `${formatBytes(used)} / ${formatBytes(total)}`);
 }
 
+function usageNote(usage: HolderUsage | undefined): Html {
+  if (!usage) return html``;
+  const parts = [usage.utilization === null ? '' : `${percent(usage.utilization)} busy`, usage.memory === null ? '' : `${formatBytes(usage.memory)} held`].filter(Boolean);
+  return html`<div class="holder-usage">${parts.length ? `uses ${parts.join(' · ')}` : html`<span class="muted">its own use is not measurable here</span>`}</div>`;
+}
+
 function holderList(holders: readonly GpuHolder[] = []): Html {
   if (holders.length === 0) return html`<div class="holders free">Free</div>`;
   return html`<ul class="holders">${holders.map((holder) =>
     holder
-      ? html`<li>${jobLink(holder)} ${jobStateBadge(holder.state)} <span class="muted">${holder.user}</span></li>`
+      ? html`<li>
+          ${holder.deployment === null ? '' : html`${deploymentLink(holder.deployment)} <span class="muted">replica</span> `}${jobLink(holder)} ${jobStateBadge(holder.state)} <span class="muted">${holder.user}</span>
+          ${usageNote(holder.usage)}
+        </li>`
       : html`<li class="muted">a job in another project</li>`,
   )}</ul>`;
 }

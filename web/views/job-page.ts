@@ -5,6 +5,7 @@ import { formatTime, html, type Html } from './html.ts';
 import { formatGpuSeconds, heldGpus, jobStateBadge, ran, resourcesAsked, waited, type GpuLabels } from './job-format.ts';
 import { jobLogPanel, type LogTail } from './job-log.ts';
 import { postForm, type Editing } from './model-forms.ts';
+import { usagePanel } from './resource-chart.ts';
 
 export interface JobDetail {
   job: JobRecord;
@@ -107,5 +108,8 @@ export function jobSummaryPartial(detail: JobDetail): Html {
 }
 
 export function jobPage(props: LayoutProps & { detail: JobDetail; log: LogTail; followed: boolean }): Html {
-  return layout(props, html`<p class="crumbs"><a href="/jobs">Jobs</a> / ${props.detail.job.id}</p>${jobSummary(props.detail)}${jobLogPanel(props.log, props.followed)}`);
+  const { job } = props.detail;
+  // A job that ended without starting never had a container to chart.
+  const usage = props.followed || job.startedAt !== null ? usagePanel({ kind: 'job', jobId: job.id }, props.followed ? 'live while the job runs' : '') : '';
+  return layout(props, html`<p class="crumbs"><a href="/jobs">Jobs</a> / ${job.id}</p>${jobSummary(props.detail)}${jobLogPanel(props.log, props.followed)}${usage}`);
 }

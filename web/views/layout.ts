@@ -1,3 +1,4 @@
+import { alertBadgeSlot } from './alert-badge.ts';
 import { html, raw, type Html } from './html.ts';
 
 export interface AssetUrls {
@@ -15,7 +16,7 @@ export interface Viewer {
   csrfToken: string;
 }
 
-export type Section = 'overview' | 'projects' | 'experiments' | 'models' | 'jobs' | 'deployments' | 'gpus' | 'settings' | 'admin';
+export type Section = 'overview' | 'projects' | 'experiments' | 'models' | 'jobs' | 'deployments' | 'gpus' | 'host' | 'alerts' | 'usage' | 'settings' | 'admin';
 
 export interface LayoutProps {
   title: string;
@@ -37,6 +38,8 @@ const AREAS: Array<{ key: Section; label: string; href: string; admin?: boolean 
   { key: 'jobs', label: 'Jobs', href: '/jobs' },
   { key: 'deployments', label: 'Deployments', href: '/deployments' },
   { key: 'gpus', label: 'GPUs', href: '/gpus' },
+  { key: 'host', label: 'Host', href: '/host' },
+  { key: 'usage', label: 'Usage', href: '/usage' },
 ];
 
 function head(title: string, assets: AssetUrls, extras: Pick<LayoutProps, 'styles' | 'scripts'> = {}): Html {
@@ -55,7 +58,9 @@ function head(title: string, assets: AssetUrls, extras: Pick<LayoutProps, 'style
 export function layout(props: LayoutProps, content: Html): Html {
   const { viewer, section, assets } = props;
   const csrfHeaders = JSON.stringify({ 'X-CSRF-Token': viewer.csrfToken });
-  const liveUrl = props.live?.length ? `/live?feeds=${props.live.join(',')}` : undefined;
+  const feeds = props.live ?? [];
+  // Every page listens, if only for the nav's count of open alerts, which every socket carries.
+  const liveUrl = feeds.length ? `/live?feeds=${feeds.join(',')}` : '/live';
   return html`<!doctype html>
 <html lang="en">
 <head>${head(props.title, assets, props)}</head>
@@ -64,16 +69,17 @@ export function layout(props: LayoutProps, content: Html): Html {
     <a class="brand" href="/">${raw(TRACKS_ICON)} Trainyard</a>
     <nav class="nav">
       ${AREAS.map((area) => html`<a href="${area.href}" class="${area.key === section ? 'active' : ''}">${area.label}</a>`)}
+      <a href="/alerts" class="${section === 'alerts' ? 'active' : ''}">Alerts ${alertBadgeSlot()}</a>
       <a href="/settings/tokens" class="${section === 'settings' ? 'active' : ''}">Settings</a>
       ${viewer.isAdmin ? html`<a href="/admin/users" class="${section === 'admin' ? 'active' : ''}">Admin</a>` : ''}
     </nav>
     <div class="who">
-      ${liveUrl ? html`<span class="live-dot" id="live-dot" title="Live updates"></span>` : ''}
+      ${feeds.length ? html`<span class="live-dot" id="live-dot" title="Live updates"></span>` : ''}
       <span title="${viewer.displayName}">${viewer.username}</span>
       <form method="post" action="/logout"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><button type="submit">Sign out</button></form>
     </div>
   </header>
-  <main class="page"${liveUrl ? html` hx-ws:connect="${liveUrl}"` : ''}>
+  <main class="page" hx-ws:connect="${liveUrl}">
     <div id="flash"></div>
     ${content}
   </main>

@@ -19,6 +19,7 @@ import type { Assets } from '../assets.ts';
 import { isHtmx, principalOf, type AppContext, type AppEnv } from '../context.ts';
 import { fragmentOrPage, pageProps } from '../page-props.ts';
 import { parseWith, readForm } from '../request-body.ts';
+import { resourceChartAssets } from './monitoring-api.ts';
 
 const HISTORY_PAGE_SIZE = 50;
 const QUEUE_LIMIT = 500;
@@ -175,6 +176,7 @@ export function jobPages(app: App, assets: Assets) {
       () =>
         jobPage({
           ...pageProps(c, assets, 'jobs', `Job ${job.id}`, followed ? [`job:${job.id}`] : undefined),
+          ...resourceChartAssets(assets),
           detail,
           log: logTail(app.jobLogs.tail(job.id, LOG_LINES_SHOWN)),
           followed,
