@@ -13,7 +13,9 @@ import { applyMigrations } from '../src/db/migrate.ts';
 import { createLog } from '../src/lib/log.ts';
 import { servingRoutes } from '../src/server/routes/serving-routes.ts';
 import { createServer } from '../src/server/server.ts';
+import { insertDeployment } from '../src/serving/deployment-queries.ts';
 import { createServingMetrics } from '../src/serving/serving-metrics.ts';
+import type { ServingTarget } from '../src/serving/serving-target.ts';
 import { freePort, readRssMb } from './processes.ts';
 import { median, type BenchResult, type Figure } from './report.ts';
 
@@ -24,7 +26,8 @@ import { median, type BenchResult, type Figure } from './report.ts';
  * and 64. The appliance runs in this process with its whole HTTP stack and logs each call at info level (into a sink),
  * and the caller is a project member with an API token, so that a call pays for what it pays for in production:
  * the credential, the project check, the access log line. The same calls to a public deployment (no credential)
- * show what the proxy costs without the checks; a bare node:http pipe proxy in its own process (no credential, no
+ * show what the proxy costs without the checks, and to a deployment that samples every call (both bodies copied and
+ * kept in the database) what sampling costs; a bare node:http pipe proxy in its own process (no credential, no
  * header rules) shows what any Node proxy costs on this machine.
  * Then one 1 GB response streams through the proxy and through the bare one, against the same download direct, while
  * each proxy's resident memory is sampled: it must not grow with the body. A first stream grows a process to the size
@@ -41,6 +44,7 @@ const STREAM_MB = 1024;
 const RSS_SAMPLE_MS = 5;
 const DEPLOYMENT = 'bench';
 const PUBLIC_DEPLOYMENT = 'bench-public';
+const SAMPLED_DEPLOYMENT = 'bench-sampled';
 
 /** The model server: a small JSON for any call, and N MB of bytes at /stream/N. */
 const UPSTREAM = `
@@ -176,7 +180,26 @@ async function startAppliance(upstream: string) {
   const project = app.projects.ensureDefault();
   const member = await app.users.create({ username: 'member', password: 'bench-member-password' }, { actor: 'bench' });
   const { secret } = app.tokens.create(member, { name: 'bench' }, { actor: 'bench' });
-  const targets = new Map([DEPLOYMENT, PUBLIC_DEPLOYMENT].map((name) => [name, { name, projectId: project.id, public: name === PUBLIC_DEPLOYMENT, upstreams: [upstream] }]));
+  // Samples are kept under a deployment's id: the sampled one has its row.
+  const at = app.now();
+  const row = { projectId: project.id, modelUri: 'models:/bench/1', modelName: 'bench', version: 1, image: 'bench', createdBy: member.id, createdAt: at, updatedAt: at };
+  const sampledId = insertDeployment(app.db, { ...row, name: SAMPLED_DEPLOYMENT, sampleRate: 1 }).id;
+  const target = (name: string, fields: Partial<ServingTarget> = {}): ServingTarget => ({
+    id: 0,
+    name,
+    projectId: project.id,
+    public: false,
+    version: 1,
+    upstreams: [upstream],
+    canary: null,
+    sampling: { rate: 0, maxBytes: 65_536 },
+    ...fields,
+  });
+  const targets = new Map([
+    [DEPLOYMENT, target(DEPLOYMENT)],
+    [PUBLIC_DEPLOYMENT, target(PUBLIC_DEPLOYMENT, { public: true })],
+    [SAMPLED_DEPLOYMENT, target(SAMPLED_DEPLOYMENT, { id: sampledId, sampling: { rate: 1, maxBytes: 65_536 } })],
+  ]);
   const serving = servingRoutes({
     credentials: app.credentials,
     projects: app.projects,
@@ -184,6 +207,7 @@ async function startAppliance(upstream: string) {
     metrics: createServingMetrics({ now: app.now }),
     target: (name) => targets.get(name),
     trustProxy: false,
+    samples: app.requestSamples,
   });
   const server = serve({ fetch: createServer(app).fetch, hostname: HOST, port: 0, createServer: serving.createServer }) as Server;
   await new Promise((resolve) => server.once('listening', resolve));
@@ -230,12 +254,13 @@ export async function benchServing(): Promise<BenchResult> {
       direct: (c: number) => load(`${direct}/invocations`, c, {}),
       proxy: (c: number) => load(`${appliance.url}/serve/${DEPLOYMENT}/invocations`, c, auth),
       public: (c: number) => load(`${appliance.url}/serve/${PUBLIC_DEPLOYMENT}/invocations`, c, {}),
+      sampled: (c: number) => load(`${appliance.url}/serve/${SAMPLED_DEPLOYMENT}/invocations`, c, auth),
       bare: (c: number) => load(`${bareUrl}/serve/${DEPLOYMENT}/invocations`, c, {}),
     };
     type Contender = keyof typeof contenders;
     const order = Object.keys(contenders) as Contender[];
     for (const concurrency of CONCURRENCIES) {
-      const results: Record<Contender, LoadResult[]> = { direct: [], proxy: [], public: [], bare: [] };
+      const results: Record<Contender, LoadResult[]> = { direct: [], proxy: [], public: [], sampled: [], bare: [] };
       for (let round = 0; round < ROUNDS; round++) {
         for (let step = 0; step < order.length; step++) {
           const name = order[(round + step) % order.length]!;
@@ -254,6 +279,8 @@ export async function benchServing(): Promise<BenchResult> {
         { label: `${c} throughput, share of direct`, value: share('proxy'), unit: '%', target: '>= 90 %' },
         { label: `${c} public deployment (no credential): added median`, value: median(added('public', 'p50')), unit: 'ms', samples: added('public', 'p50') },
         { label: `${c} public deployment: throughput, share of direct`, value: share('public'), unit: '%' },
+        { label: `${c} every call sampled: added median`, value: median(added('sampled', 'p50')), unit: 'ms', samples: added('sampled', 'p50') },
+        { label: `${c} every call sampled: throughput, share of direct`, value: share('sampled'), unit: '%' },
         { label: `${c} reference, bare node:http proxy: added median`, value: median(added('bare', 'p50')), unit: 'ms', samples: added('bare', 'p50') },
         { label: `${c} reference, bare node:http proxy: share of direct`, value: share('bare'), unit: '%' },
       );

@@ -32,6 +32,7 @@ import { createSnapshotStore, type SnapshotStore } from './scheduler/snapshot-st
 import { createAsyncInference, type AsyncInference } from './serving/async-inference.ts';
 import { createDeploymentManager, type DeploymentManager } from './serving/deployment-manager.ts';
 import { createDeployments, type Deployments } from './serving/deployments.ts';
+import { createRequestSamples, type RequestSamples } from './serving/request-samples.ts';
 import { createServingMetrics, type ServingMetrics } from './serving/serving-metrics.ts';
 import { createTracking, type Tracking } from './tracking/tracking.ts';
 
@@ -69,6 +70,8 @@ export interface App {
   servingMetrics: ServingMetrics;
   /** Calls to deployments queued in the database and sent once started (beside the deployment manager); created on first use. */
   readonly asyncInference: AsyncInference;
+  /** Calls whose bodies a deployment's sampleRate picked, for drift checks: kept by the proxy, read by the API and pages. */
+  requestSamples: RequestSamples;
   /** The sampler of GPUs, host and containers (publishes `monitoring.sample`) and its stored series; created on first use. */
   readonly monitoring: Monitoring;
   /** Alert rules evaluated on every `monitoring.sample` once started; the open and past alerts. */
@@ -122,6 +125,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let asyncInference: AsyncInference | undefined;
   let monitoring: Monitoring | undefined;
   const folders = jobFolders(config.dataDir);
+  const requestSamples = createRequestSamples({ db, now, log });
   const deployments = createDeployments({ db, now, bus, projects, users, registry, audit, artifactsRoot: artifacts.root });
   const accounting = createAccounting({ db, log, now, jobs, gpus, projects, users });
   bus.subscribe('monitoring.sample', accounting.record);
@@ -169,6 +173,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     get asyncInference() {
       return (asyncInference ??= createAsyncInference({ db, now, log, target: (name) => deployments.target(name) }));
     },
+    requestSamples,
     get monitoring() {
       monitoring ??= createMonitoring({
         db, bus, log, now, gpus, jobs,
@@ -183,6 +188,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     alerts: createAlerts({ db, bus, log, jobs, deployments, projects, config }),
     snapshots: createSnapshotStore({ root: join(config.dataDir, 'snapshots'), db, now, maxBytes: config.snapshotMaxBytes }),
     close() {
+      requestSamples.flush();
       db.$client.close();
     },
   };

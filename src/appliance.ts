@@ -136,6 +136,7 @@ export async function startAppliance(requested: Config, options: AppOptions = {}
     target: (name) => app.deployments.target(name),
     trustProxy: config.trustProxy,
     asyncInference: app.asyncInference,
+    samples: app.requestSamples,
   });
   const server = serve({ fetch: http.fetch, hostname: config.host, port: config.port, websocket: { server: sockets }, createServer: serving.createServer }) as Server;
   let address: AddressInfo;

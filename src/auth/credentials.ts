@@ -2,7 +2,7 @@ import type { Audit } from '../audit/audit.ts';
 import { unauthorized } from '../lib/errors.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 import type { Sessions } from './sessions.ts';
-import { TOKEN_PREFIX, type ResolvedToken, type TokenScope, type Tokens } from './tokens.ts';
+import { TOKEN_PREFIX, type DeploymentBinding, type ResolvedToken, type TokenScope, type Tokens } from './tokens.ts';
 import type { UserRecord, Users } from './users.ts';
 
 /** Who is calling, and how they proved it. Session callers must also present the session's CSRF token to write. */
@@ -13,6 +13,8 @@ export interface Principal {
   csrfToken?: string;
   /** The run a job's token is bound to: such a caller may write to that run only (the server's run-scope check). */
   runScope?: string;
+  /** The deployment a deployment's token is bound to: such a caller may call /serve/<name>/... of that project only. */
+  deploymentScope?: DeploymentBinding;
 }
 
 export interface Client {
@@ -29,8 +31,8 @@ export interface Credentials {
 
 const invalidToken = () => unauthorized('the token is invalid, expired or revoked');
 
-function tokenPrincipal({ user, scope, runUuid }: ResolvedToken): Principal {
-  return { user, via: 'token', scope, ...(runUuid !== null && { runScope: runUuid }) };
+function tokenPrincipal({ user, scope, runUuid, deployment }: ResolvedToken): Principal {
+  return { user, via: 'token', scope, ...(runUuid !== null && { runScope: runUuid }), ...(deployment !== null && { deploymentScope: deployment }) };
 }
 
 export function createCredentials(deps: {

@@ -53,3 +53,26 @@ export function revokeRunTokenRecords(db: Db, runUuid: string, at: number): Toke
     .returning()
     .all();
 }
+
+/** Where a deployment's tokens are bound: a deployment name within a project. */
+export interface DeploymentBinding {
+  projectId: number;
+  name: string;
+}
+
+const boundTo = ({ projectId, name }: DeploymentBinding) => and(eq(apiTokens.deploymentProjectId, projectId), eq(apiTokens.deploymentName, name));
+
+/** The tokens bound to a deployment name, newest first, revoked ones included. */
+export function listDeploymentTokenRecords(db: Db, deployment: DeploymentBinding): TokenRecord[] {
+  return db.select().from(apiTokens).where(boundTo(deployment)).orderBy(desc(apiTokens.id)).all();
+}
+
+/** Returns the revoked token, or undefined when no live token `id` is bound to the deployment name. */
+export function revokeDeploymentTokenRecord(db: Db, deployment: DeploymentBinding, id: number, at: number): TokenRecord | undefined {
+  return db
+    .update(apiTokens)
+    .set({ revokedAt: at })
+    .where(and(eq(apiTokens.id, id), boundTo(deployment), isNull(apiTokens.revokedAt)))
+    .returning()
+    .get();
+}

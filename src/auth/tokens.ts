@@ -7,13 +7,18 @@ import { randomSecret, sha256 } from '../lib/secrets.ts';
 import { prepareUserById, type UserRecord } from './user-queries.ts';
 import {
   insertToken,
+  listDeploymentTokenRecords,
   listTokensOfUser,
   markTokenUsed,
   prepareTokenLookup,
+  revokeDeploymentTokenRecord,
   revokeRunTokenRecords,
   revokeTokenRecord,
+  type DeploymentBinding,
   type TokenRecord,
 } from './token-queries.ts';
+
+export type { DeploymentBinding };
 
 export const TOKEN_PREFIX = 'ty_';
 export type TokenScope = TokenRecord['scope'];
@@ -24,6 +29,8 @@ export const newTokenSchema = z.strictObject({
   /** `30d`, `12h`, ...; absent or empty for a token that does not expire. */
   expiresIn: z.string().trim().optional(),
 });
+
+export const newDeploymentTokenSchema = newTokenSchema.omit({ scope: true });
 
 export interface PublicToken {
   id: number;
@@ -36,11 +43,13 @@ export interface PublicToken {
   revokedAt: number | null;
   /** The MLflow run a job's token is bound to; null for a token a user made. */
   runUuid: string | null;
+  /** The deployment name a deployment's token may call; null for any other token. */
+  deployment: string | null;
 }
 
 export function publicToken(token: TokenRecord): PublicToken {
-  const { tokenHash: _hash, userId: _user, ...rest } = token;
-  return rest;
+  const { tokenHash: _hash, userId: _user, deploymentProjectId: _project, deploymentName, ...rest } = token;
+  return { ...rest, deployment: deploymentName };
 }
 
 type Actor = { actor: string; ip?: string };
@@ -51,6 +60,8 @@ export interface ResolvedToken {
   scope: TokenScope;
   /** Set for a run-scoped token: the one run it may write to. */
   runUuid: string | null;
+  /** Set for a deployment's token: the one deployment name it may call. */
+  deployment: DeploymentBinding | null;
 }
 
 export interface Tokens {
@@ -61,11 +72,19 @@ export interface Tokens {
    * read within the run's project. Made by the scheduler, never through the API.
    */
   createForRun(user: UserRecord, input: { runUuid: string; name: string; expiresAt: number }, by: Actor): Minted;
+  /**
+   * A token that may call one deployment name of a project through /serve/ and nothing else, acting as `user` (who
+   * must keep the right to call it). The deployments domain checks who may make one.
+   */
+  createForDeployment(user: UserRecord, deployment: DeploymentBinding, input: z.input<typeof newDeploymentTokenSchema>, by: Actor): Minted;
   resolve(secret: string): ResolvedToken | undefined;
   list(user: UserRecord): PublicToken[];
+  /** The tokens bound to a deployment name, whoever made them, newest first. */
+  listForDeployment(deployment: DeploymentBinding): TokenRecord[];
   revoke(user: UserRecord, id: number, by: Actor): PublicToken;
   /** Revokes every live token bound to the run; how many there were. */
   revokeForRun(runUuid: string, by: Actor): number;
+  revokeForDeployment(deployment: DeploymentBinding, id: number, by: Actor): TokenRecord;
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -94,33 +113,43 @@ export function createTokens(deps: { db: Db; audit: Audit; now: () => number }):
     return token;
   };
 
-  const mint = (user: UserRecord, fields: { name: string; scope: TokenScope; expiresAt: number | null; runUuid: string | null }, by: Actor): Minted => {
+  type Binding = { runUuid: string | null; deployment: DeploymentBinding | null };
+  const mint = (user: UserRecord, fields: { name: string; scope: TokenScope; expiresAt: number | null } & Binding, by: Actor): Minted => {
     const secret = TOKEN_PREFIX + randomSecret(30);
+    const { deployment, ...columns } = fields;
     const token = insertToken(db, {
-      ...fields,
+      ...columns,
+      deploymentProjectId: deployment?.projectId ?? null,
+      deploymentName: deployment?.name ?? null,
       userId: user.id,
       tokenHash: sha256(secret),
       prefix: secret.slice(0, TOKEN_PREFIX.length + 6),
       createdAt: deps.now(),
     });
     const { scope, expiresAt, runUuid } = fields;
-    audit.record({ ...by, action: 'token.create', target: `${user.username}/${fields.name}`, detail: { id: token.id, scope, expiresAt, ...(runUuid && { run: runUuid }) } });
+    const detail = { id: token.id, scope, expiresAt, ...(runUuid && { run: runUuid }), ...(deployment && { deployment: deployment.name, projectId: deployment.projectId }) };
+    audit.record({ ...by, action: 'token.create', target: `${user.username}/${fields.name}`, detail });
     return { secret, token: publicToken(token) };
+  };
+
+  const expiryOf = (expiresIn: string | undefined): number | null => {
+    if (!expiresIn) return null;
+    const ms = parseDuration(expiresIn);
+    if (ms === undefined) throw badRequest(`expiresIn "${expiresIn}" is not a duration like 12h, 30d or 2w`);
+    return deps.now() + ms;
   };
 
   return {
     create(user, input, by) {
       const { name, scope, expiresIn } = newTokenSchema.parse(input);
-      let expiresAt: number | null = null;
-      if (expiresIn) {
-        const ms = parseDuration(expiresIn);
-        if (ms === undefined) throw badRequest(`expiresIn "${expiresIn}" is not a duration like 12h, 30d or 2w`);
-        expiresAt = deps.now() + ms;
-      }
-      return mint(user, { name, scope, expiresAt, runUuid: null }, by);
+      return mint(user, { name, scope, expiresAt: expiryOf(expiresIn), runUuid: null, deployment: null }, by);
     },
     createForRun(user, { runUuid, name, expiresAt }, by) {
-      return mint(user, { name, scope: 'write', expiresAt, runUuid }, by);
+      return mint(user, { name, scope: 'write', expiresAt, runUuid, deployment: null }, by);
+    },
+    createForDeployment(user, deployment, input, by) {
+      const { name, expiresIn } = newDeploymentTokenSchema.parse(input);
+      return mint(user, { name, scope: 'write', expiresAt: expiryOf(expiresIn), runUuid: null, deployment }, by);
     },
     resolve(secret) {
       const now = deps.now();
@@ -132,11 +161,13 @@ export function createTokens(deps: { db: Db; audit: Audit; now: () => number }):
         markTokenUsed(db, token.id, now);
         token.lastUsedAt = now;
       }
-      return { user, scope: token.scope, runUuid: token.runUuid };
+      const deployment = token.deploymentProjectId === null || token.deploymentName === null ? null : { projectId: token.deploymentProjectId, name: token.deploymentName };
+      return { user, scope: token.scope, runUuid: token.runUuid, deployment };
     },
     list(user) {
       return listTokensOfUser(db, user.id).map(publicToken);
     },
+    listForDeployment: (deployment) => listDeploymentTokenRecords(db, deployment),
     revoke(user, id, by) {
       const token = revokeTokenRecord(db, user.id, id, deps.now());
       if (!token) throw notFound(`no live token ${id} of user "${user.username}"`);
@@ -149,6 +180,13 @@ export function createTokens(deps: { db: Db; audit: Audit; now: () => number }):
       remembered.clear();
       for (const token of revoked) audit.record({ ...by, action: 'token.revoke', target: token.name, detail: { id: token.id, run: runUuid } });
       return revoked.length;
+    },
+    revokeForDeployment(deployment, id, by) {
+      const token = revokeDeploymentTokenRecord(db, deployment, id, deps.now());
+      if (!token) throw notFound(`deployment "${deployment.name}" has no live token ${id}`);
+      remembered.clear();
+      audit.record({ ...by, action: 'token.revoke', target: token.name, detail: { id, deployment: deployment.name, projectId: deployment.projectId } });
+      return token;
     },
   };
 }

@@ -19,6 +19,8 @@ export interface DeploymentController {
   step(): Promise<'active' | 'done'>;
   /** Rolls `to` out as a moved alias is rolled out (the deployments domain checked the request). */
   rollback(to: ModelFolder, by: string): void;
+  /** Moves all calls to the canary, or back to the serving version, on the next step. */
+  decideCanary(promote: boolean, by: string): void;
 }
 
 interface Rollout {
@@ -27,6 +29,10 @@ interface Rollout {
   why: string;
   /** An alias moved: once done or failed, the deployment has followed it to this version. */
   fromAlias: boolean;
+  /** Its replicas are ready and take the deployment's canaryWeight share of the calls. */
+  canary?: boolean;
+  /** What an editor decided about the canary, for the next step to carry out. */
+  decision?: { promote: boolean; by: string };
 }
 
 const UNFINISHED: JobState[] = ['queued', 'starting', 'running'];
@@ -152,7 +158,8 @@ export function controlDeployment(deps: ControllerDeps, id: number): DeploymentC
 
   /** Every replica of the rollout is ready: traffic moves to them at once, the old ones stop after the drain. */
   function switchOver(deployment: DeploymentRecord, to: Rollout): void {
-    const message = `switched traffic from version ${deployment.version} to version ${to.version} (${to.why})`;
+    const promoted = to.decision?.promote ? `, canary promoted by ${to.decision.by}` : '';
+    const message = `switched traffic from version ${deployment.version} to version ${to.version} (${to.why}${promoted})`;
     const changes = { version: to.version, previousVersion: deployment.version, ...(to.fromAlias && { aliasVersion: to.version }) };
     if (!deployments.update(id, changes, { kind: 'rollout', message })) return;
     folders.set(to.version, to.path);
@@ -163,10 +170,27 @@ export function controlDeployment(deps: ControllerDeps, id: number): DeploymentC
     wake(timings.drainMs);
   }
 
+  /** A moved alias with a canary weight: the new version takes its share of the calls until an editor decides. */
+  const asCanary = (deployment: DeploymentRecord, to: Rollout) => to.fromAlias && deployment.canaryWeight !== null && to.decision === undefined;
+
   function startRollout(deployment: DeploymentRecord, to: Rollout): void {
     rollout = to;
-    deployments.record(id, 'rollout', `rolling out version ${to.version} (${to.why}): ${deployment.replicas} new replica${deployment.replicas > 1 ? 's' : ''}, then traffic moves`);
+    const then = asCanary(deployment, to) ? `it takes ${deployment.canaryWeight}% of the calls as a canary` : 'traffic moves';
+    deployments.record(id, 'rollout', `rolling out version ${to.version} (${to.why}): ${deployment.replicas} new replica${deployment.replicas > 1 ? 's' : ''}, then ${then}`);
     wake();
+  }
+
+  function startCanary(deployment: DeploymentRecord, canary: Rollout): void {
+    canary.canary = true;
+    deployments.record(id, 'rollout', `version ${canary.version} takes ${deployment.canaryWeight}% of the calls as a canary (${canary.why}): promote it or roll it back`);
+  }
+
+  /** Rolled back: the canary's replicas stop and the serving version takes every call; the alias is followed again once it moves. */
+  function endCanary(deployment: DeploymentRecord, canary: Rollout, by: string): void {
+    for (const replica of replicas.values()) if (replica.version === canary.version) retire(replica, `the canary of version ${canary.version} was rolled back`);
+    rollout = undefined;
+    const message = `canary of version ${canary.version} rolled back by ${by}: version ${deployment.version} takes all calls again`;
+    deployments.update(id, canary.fromAlias ? { aliasVersion: canary.version } : {}, { kind: 'rollout', message });
   }
 
   async function followAlias(deployment: DeploymentRecord & { alias: string }): Promise<void> {
@@ -213,12 +237,17 @@ export function controlDeployment(deps: ControllerDeps, id: number): DeploymentC
   }
 
   function report(deployment: DeploymentRecord): void {
-    const upstreams = serving(deployment)
-      .filter((r) => inTraffic(r) && !isEnded(deployment.state))
-      .sort((a, b) => a.slot - b.slot)
-      .map((r) => r.url!);
+    const urls = (of: Replica[]) =>
+      of
+        .filter((r) => inTraffic(r) && !isEnded(deployment.state))
+        .sort((a, b) => a.slot - b.slot)
+        .map((r) => r.url!);
+    const upstreams = urls(serving(deployment));
+    const { canaryWeight: weight } = deployment;
+    const version = rollout?.canary ? rollout.version : undefined;
+    const canary = version === undefined || weight === null ? null : { version, weight, upstreams: urls([...replicas.values()].filter((r) => r.version === version)) };
     const listed = [...replicas.values()].map((r) => ({ jobId: r.jobId, slot: r.slot, version: r.version, ready: inTraffic(r) && r.retired === undefined, url: r.url ?? null }));
-    deployments.report(id, { upstreams, replicas: listed, rollout: rollout?.version ?? null });
+    deployments.report(id, { upstreams, replicas: listed, rollout: rollout?.version ?? null, canary });
   }
 
   return {
@@ -249,9 +278,13 @@ export function controlDeployment(deps: ControllerDeps, id: number): DeploymentC
       }
       const current = deployments.byId(id)!;
       if (isEnded(current.state)) return 'active';
+      if (rollout?.decision?.promote === false) endCanary(current, rollout, rollout.decision.by);
       await fill(current);
       const target = rollout;
-      if (target && [...replicas.values()].filter((r) => r.version === target.version && inTraffic(r)).length >= current.replicas) switchOver(current, target);
+      if (target && [...replicas.values()].filter((r) => r.version === target.version && inTraffic(r)).length >= current.replicas) {
+        if (!asCanary(current, target)) switchOver(current, target);
+        else if (!target.canary) startCanary(current, target);
+      }
       const latest = deployments.byId(id)!;
       if (!isEnded(latest.state)) {
         if (!rollout && latest.alias !== null && latest.readyAt !== null) await followAlias({ ...latest, alias: latest.alias });
@@ -265,6 +298,10 @@ export function controlDeployment(deps: ControllerDeps, id: number): DeploymentC
       const deployment = deployments.byId(id);
       if (!deployment || rollout) return;
       startRollout(deployment, { version: to.version, path: to.path, why: `rollback asked by ${by}`, fromAlias: false });
+    },
+
+    decideCanary(promote, by) {
+      if (rollout?.canary) rollout.decision = { promote, by };
     },
   };
 }

@@ -18,6 +18,8 @@ export interface DeploymentJson {
   previousVersion: number | null;
   /** The version being rolled out, while one is. */
   rollout: number | null;
+  /** The rollout once it takes `weight` percent of the calls, until an editor promotes or rolls it back. */
+  canary: { version: number; weight: number; readyReplicas: number } | null;
   image: string;
   /** Null: the image's own command. */
   command: string[] | null;
@@ -29,6 +31,11 @@ export interface DeploymentJson {
   healthPath: string;
   readinessTimeoutMs: number;
   public: boolean;
+  /** Percent of the calls a version the alias moves to takes first, as a canary; null to switch all at once. */
+  canaryWeight: number | null;
+  /** The share of calls (0 to 1) whose bodies are sampled, and the most bytes kept of each body. */
+  sampleRate: number;
+  sampleMaxBytes: number;
   state: DeploymentState;
   reason: string;
   /** Where the proxy serves it, on the appliance's own address. */
@@ -75,6 +82,7 @@ export function deploymentJsonWriter(deps: { projects: Projects; users: Users },
     version: deployment.version,
     previousVersion: deployment.previousVersion,
     rollout: status.rollout,
+    canary: status.canary && { version: status.canary.version, weight: status.canary.weight, readyReplicas: status.canary.upstreams.length },
     image: deployment.image,
     command: deployment.command,
     port: deployment.port,
@@ -85,6 +93,9 @@ export function deploymentJsonWriter(deps: { projects: Projects; users: Users },
     healthPath: deployment.healthPath,
     readinessTimeoutMs: deployment.readinessTimeoutMs,
     public: deployment.public,
+    canaryWeight: deployment.canaryWeight,
+    sampleRate: deployment.sampleRate,
+    sampleMaxBytes: deployment.sampleMaxBytes,
     state: deployment.state,
     reason: deployment.reason,
     path: servePath(deployment.name),

@@ -28,8 +28,9 @@ export interface DeploymentManager {
 /**
  * Keeps deployments serving: each replica runs as a scheduler job, and one step at a time (on a job or deployment
  * change, a probe's answer, and a timer) the manager places missing replicas, probes readiness and liveness,
- * replaces replicas that ended or stopped answering, rolls out the version an alias moved to, and tells the
- * deployments domain which replicas are ready for the proxy.
+ * replaces replicas that ended or stopped answering, rolls out the version an alias moved to (all at once, or as a
+ * canary taking a share of the calls until an editor decides), and tells the deployments domain which replicas are
+ * ready for the proxy.
  */
 export function createDeploymentManager(deps: DeploymentManagerDeps): DeploymentManager {
   const { deployments, jobs, bus, log } = deps;
@@ -97,6 +98,10 @@ export function createDeploymentManager(deps: DeploymentManagerDeps): Deployment
         bus.subscribe('deployment.changed', () => requestStep()),
         bus.subscribe('deployment.rollback-requested', ({ deployment, to, by }) => {
           controllerOf(deployment.id).rollback(to, by);
+          requestStep();
+        }),
+        bus.subscribe('deployment.canary-decided', ({ deployment, promote, by }) => {
+          controllerOf(deployment.id).decideCanary(promote, by);
           requestStep();
         }),
       );

@@ -4,6 +4,7 @@ import type { UserRecord } from '../auth/user-queries.ts';
 import type { Users } from '../auth/users.ts';
 import type { Db } from '../db/connection.ts';
 import type { Bus } from '../lib/bus.ts';
+import { formatBytes } from '../lib/byte-size.ts';
 import { conflict, invalidState, notFound } from '../lib/errors.ts';
 import type { Caller, Registry } from '../registry/registry.ts';
 import {
@@ -23,10 +24,10 @@ import {
   type DeploymentRecord,
   type DeploymentState,
 } from './deployment-queries.ts';
-import type { DeploymentRequest } from './deployment-request.ts';
+import type { DeploymentRequest, DeploymentSettings } from './deployment-request.ts';
 import { findServedVersion, modelFolderOf, type ModelFolder } from './model-folder.ts';
 import { parseServedModel, type ServedModel } from './model-uri.ts';
-import type { ServingTarget } from './serving-target.ts';
+import type { ServingTarget, VersionUpstreams } from './serving-target.ts';
 
 export type { DeploymentEventRecord, DeploymentRecord, DeploymentState };
 
@@ -36,6 +37,8 @@ declare module '../lib/bus.ts' {
     'deployment.changed': { deployment: DeploymentRecord };
     /** An editor asked to go back to the previous version; the deployment manager rolls it out. */
     'deployment.rollback-requested': { deployment: DeploymentRecord; to: ModelFolder; by: string };
+    /** An editor promoted the canary (it takes all calls) or rolled it back (the serving version takes them all again). */
+    'deployment.canary-decided': { deployment: DeploymentRecord; promote: boolean; by: string };
   }
 }
 
@@ -57,9 +60,20 @@ export interface DeploymentStatus {
   replicas: ReplicaStatus[];
   /** The version being rolled out (an alias moved, or a rollback), while it is. */
   rollout: number | null;
+  /** The rollout once its replicas are ready and take their share of the calls, until promoted or rolled back. */
+  canary: (VersionUpstreams & { weight: number }) | null;
 }
 
-const NO_STATUS: DeploymentStatus = Object.freeze({ upstreams: [], replicas: [], rollout: null });
+const settingsOf = ({ public: open, canaryWeight, sampleRate, sampleMaxBytes }: DeploymentRecord): Required<DeploymentSettings> => ({ public: open, canaryWeight, sampleRate, sampleMaxBytes });
+
+/** "private, canary 20% of calls, samples 10% of calls (64 KB per body)", as the timeline reads. */
+function describeSettings({ public: open, canaryWeight, sampleRate, sampleMaxBytes }: Required<DeploymentSettings>): string {
+  const canary = canaryWeight === null ? 'no canary' : `canary ${canaryWeight}% of calls`;
+  const sampling = sampleRate === 0 ? 'no sampling' : `samples ${Number((sampleRate * 100).toPrecision(3))}% of calls (${formatBytes(sampleMaxBytes)} per body)`;
+  return `${open ? 'public' : 'private'}, ${canary}, ${sampling}`;
+}
+
+const NO_STATUS: DeploymentStatus = Object.freeze({ upstreams: [], replicas: [], rollout: null, canary: null });
 export const isEnded = (state: DeploymentState) => ENDED_STATES.includes(state);
 
 export interface Deployments {
@@ -69,13 +83,22 @@ export interface Deployments {
   list(user: UserRecord, filter: { project?: string; ended: boolean }): DeploymentRecord[];
   /** The deployment holding `name`, else the latest that held it; 404 when none the user may see. */
   get(user: UserRecord, name: string): DeploymentRecord;
+  /** The live deployment holding `name`, for an editor of its project (403 for others who see it, 409 once it ended). */
+  editable(user: UserRecord, name: string): DeploymentRecord;
+  /** Changes who may call it, its canary weight or its sampling; the proxy applies them to the next call. */
+  configure(caller: Caller, name: string, settings: DeploymentSettings): DeploymentRecord;
   /** The latest events, oldest first. */
   events(id: number, limit?: number): DeploymentEventRecord[];
   status(id: number): DeploymentStatus;
   /** Stops serving: the state becomes `stopped` and the manager cancels the replicas; the history stays. */
   undeploy(caller: Caller, name: string): DeploymentRecord;
-  /** Asks for the previous version back; the manager rolls it out as it does a moved alias (409 while a rollout runs). */
+  /**
+   * Asks for the previous version back; the manager rolls it out as it does a moved alias (409 while a rollout runs).
+   * While a canary takes its share of the calls, rolls the canary back instead: the serving version takes them all.
+   */
   rollback(caller: Caller, name: string): Promise<DeploymentRecord>;
+  /** Moves all traffic to the canary (409 when none takes calls). */
+  promote(caller: Caller, name: string): DeploymentRecord;
   /** For the proxy: the deployment now holding `name`, with its ready upstreams. In memory. */
   target(name: string): ServingTarget | undefined;
 
@@ -108,6 +131,12 @@ export function createDeployments(deps: DeploymentsDeps): Deployments {
   /** The live deployments by name, for target(): loaded on first use (the database is migrated by then). */
   let byName: Map<string, DeploymentRecord> | undefined;
   const liveByName = () => (byName ??= new Map(listLiveDeployments(db).map((deployment) => [deployment.name, deployment])));
+  /** What target() answered, until a deployment or its replicas change. */
+  const targets = new Map<string, ServingTarget>();
+  const setLive = (deployment: DeploymentRecord) => {
+    liveByName().set(deployment.name, deployment);
+    targets.clear();
+  };
 
   const missing = (name: string) => notFound(`no deployment named "${name}"`);
   const auditAs = (caller: Caller, action: string, deployment: DeploymentRecord, detail: Record<string, unknown> = {}) =>
@@ -119,8 +148,9 @@ export function createDeployments(deps: DeploymentsDeps): Deployments {
     if (isEnded(deployment.state)) {
       if (liveByName().get(deployment.name)?.id === deployment.id) liveByName().delete(deployment.name);
       statuses.delete(deployment.id);
+      targets.clear();
     } else {
-      liveByName().set(deployment.name, deployment);
+      setLive(deployment);
     }
     bus.publish('deployment.changed', { deployment });
   };
@@ -135,7 +165,7 @@ export function createDeployments(deps: DeploymentsDeps): Deployments {
     });
     if (updated) {
       if (before?.state !== updated.state || before.version !== updated.version) changed(updated);
-      else liveByName().set(updated.name, updated);
+      else setLive(updated);
     }
     return updated;
   };
@@ -154,6 +184,12 @@ export function createDeployments(deps: DeploymentsDeps): Deployments {
     if (isEnded(found.state)) throw invalidState(`deployment "${name}" is not running: it ${found.state === 'failed' ? `failed (${found.reason})` : 'was stopped'}`);
     return found;
   };
+
+  function decideCanary(caller: Caller, deployment: DeploymentRecord, version: number, promote: boolean): void {
+    record(deployment.id, 'rollout', `${promote ? 'promotion' : 'rollback'} of the canary (version ${version}) asked by ${caller.user.username}`);
+    auditAs(caller, promote ? 'deployment.promote' : 'deployment.rollback', deployment, { from: deployment.version, canary: version });
+    bus.publish('deployment.canary-decided', { deployment, promote, by: caller.user.username });
+  }
 
   const creatorOf = (deployment: DeploymentRecord): Caller => {
     const user = users.byId(deployment.createdBy);
@@ -189,6 +225,9 @@ export function createDeployments(deps: DeploymentsDeps): Deployments {
           healthPath: request.healthPath,
           readinessTimeoutMs: request.readinessTimeout,
           public: request.public,
+          canaryWeight: request.canaryWeight,
+          sampleRate: request.sampleRate,
+          sampleMaxBytes: request.sampleMaxBytes,
           state: 'pending',
           reason: 'waiting for its replicas to be placed',
           createdBy: caller.user.id,
@@ -198,7 +237,7 @@ export function createDeployments(deps: DeploymentsDeps): Deployments {
         record(created.id, 'state', `created by ${caller.user.username} from ${request.model} (version ${folder.version})`);
         return created;
       });
-      auditAs(caller, 'deployment.create', deployment, { project: project.name, model: request.model, version: folder.version, image: deployment.image, public: deployment.public });
+      auditAs(caller, 'deployment.create', deployment, { project: project.name, model: request.model, version: folder.version, image: deployment.image, ...settingsOf(deployment) });
       changed(deployment);
       return deployment;
     },
@@ -209,6 +248,19 @@ export function createDeployments(deps: DeploymentsDeps): Deployments {
     },
 
     get,
+    editable,
+
+    configure(caller, name, settings) {
+      const found = editable(caller.user, name);
+      const message = `settings changed by ${caller.user.username}: ${describeSettings({ ...settingsOf(found), ...settings })}`;
+      const configured = update(found.id, settings, { kind: 'settings', message });
+      if (!configured) throw invalidState(`deployment "${name}" ended meanwhile`);
+      auditAs(caller, 'deployment.configure', configured, settings);
+      // The deployment manager applies a new canary weight on its next step.
+      changed(configured);
+      return configured;
+    },
+
     events: (id, limit = 100) => listDeploymentEvents(db, id, limit),
     status: (id) => statuses.get(id) ?? NO_STATUS,
 
@@ -222,6 +274,11 @@ export function createDeployments(deps: DeploymentsDeps): Deployments {
 
     async rollback(caller, name) {
       const found = editable(caller.user, name);
+      const canary = statuses.get(found.id)?.canary ?? null;
+      if (canary !== null) {
+        decideCanary(caller, found, canary.version, false);
+        return found;
+      }
       const rollout = statuses.get(found.id)?.rollout ?? null;
       if (rollout !== null) throw invalidState(`deployment "${name}" is rolling out version ${rollout}: roll back once it is done`);
       if (found.previousVersion === null) throw invalidState(`deployment "${name}" has served no other version to roll back to`);
@@ -233,10 +290,35 @@ export function createDeployments(deps: DeploymentsDeps): Deployments {
       return found;
     },
 
+    promote(caller, name) {
+      const found = editable(caller.user, name);
+      const { rollout, canary } = statuses.get(found.id) ?? NO_STATUS;
+      if (canary !== null) {
+        decideCanary(caller, found, canary.version, true);
+        return found;
+      }
+      if (rollout !== null) throw invalidState(`deployment "${name}" is rolling out version ${rollout}: its replicas are not all ready yet, so there is no canary to promote`);
+      throw invalidState(`deployment "${name}" has no canary to promote: one runs when its alias moves and canaryWeight is set`);
+    },
+
     target(name) {
+      const cached = targets.get(name);
+      if (cached) return cached;
       const deployment = liveByName().get(name);
       if (!deployment) return undefined;
-      return { name, projectId: deployment.projectId, public: deployment.public, upstreams: statuses.get(deployment.id)?.upstreams ?? [] };
+      const { upstreams, canary } = statuses.get(deployment.id) ?? NO_STATUS;
+      const target: ServingTarget = {
+        id: deployment.id,
+        name,
+        projectId: deployment.projectId,
+        public: deployment.public,
+        version: deployment.version,
+        upstreams,
+        canary,
+        sampling: { rate: deployment.sampleRate, maxBytes: deployment.sampleMaxBytes },
+      };
+      targets.set(name, target);
+      return target;
     },
 
     live: () => listLiveDeployments(db),
@@ -246,6 +328,7 @@ export function createDeployments(deps: DeploymentsDeps): Deployments {
     report(id, status) {
       if (status.replicas.length === 0 && status.rollout === null) statuses.delete(id);
       else statuses.set(id, status);
+      targets.clear();
     },
     async folderOf(deployment, model) {
       return modelFolderOf(artifactsRoot, findServedVersion(registry, creatorOf(deployment), model));

@@ -1,5 +1,6 @@
 import { Agent, request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Log } from '../lib/log.ts';
+import type { CallCapture } from './body-capture.ts';
 import { callerResponseHeaders, hasBody, upstreamRequestHeaders, type ForwardingPolicy } from './proxy-headers.ts';
 import type { ServingMetrics } from './serving-metrics.ts';
 import { createUpstreamBalancer } from './upstream-balancer.ts';
@@ -22,6 +23,8 @@ export interface ProxyCall {
   path: string;
   incoming: IncomingMessage;
   outgoing: ServerResponse;
+  /** A sampled call: both bodies are copied here (up to its cap) as they stream through. */
+  capture?: CallCapture;
 }
 
 export interface ServingProxy {
@@ -138,6 +141,10 @@ export function createServingProxy(options: ServingProxyOptions): ServingProxy {
         brokeMidway = true;
         outgoing.destroy();
       });
+      if (call.capture) {
+        call.capture.responseContentType = response.headers['content-type'] ?? null;
+        response.on('data', call.capture.response.add);
+      }
       response.pipe(outgoing);
     };
 
@@ -164,6 +171,7 @@ export function createServingProxy(options: ServingProxyOptions): ServingProxy {
       let responseTimer: NodeJS.Timeout | undefined;
       const startBody = () => {
         bodyStarted = true;
+        if (call.capture) incoming.on('data', call.capture.request.add);
         incoming.pipe(sent);
       };
       // A body is read only once connected: until then, another replica can still take the call.

@@ -73,6 +73,40 @@ describe.skipIf(!docker)('yard deploy, deployments, rollback and undeploy', () =
     expect(await listed()).toEqual([expect.objectContaining({ name: 'iris', state: 'ready', env: { THREADS: '1' }, readyReplicas: 2 })]);
   }, 120_000);
 
+  it("deployments set changes its settings; deployments token makes, lists and revokes tokens that call it only", async () => {
+    const set = await yard(['deployments', 'set', 'iris', '--canary-weight', '20', '--sample-rate', '0.5', '--sample-max-bytes', '16KB']);
+    expect(set, set.stderr).toMatchObject({ code: 0, stdout: '' });
+    expect(set.stderr).toBe('Deployment iris: private; a version the alias moves to takes 20% of the calls until promoted; sampling 50% of the calls, up to 16384 bytes per body\n');
+    expect((await yard(['deployments', 'set', 'iris', '--canary-weight', 'none', '--json'])).stdout).toContain('"canaryWeight": null');
+
+    const created = await yard(['deployments', 'token', 'create', 'iris', '--name', 'billing', '--expires', '30d']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toBe('It may call /serve/iris/... only. Store it now: it is not shown again.\n');
+    const secret = created.stdout.trim();
+    const called = await fetch(`${appliance.url}/serve/iris/invocations`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ inputs: [[0, 5], [5, 0]] }),
+    });
+    expect({ status: called.status, body: await called.json() }).toEqual({ status: 200, body: { predictions: ['low', 'high'] } });
+    expect((await fetch(`${appliance.url}/api/v1/deployments`, { headers: { Authorization: `Bearer ${secret}` } })).status).toBe(403);
+
+    const table = (await yard(['deployments', 'token', 'list', 'iris'])).stdout.split('\n');
+    expect(table[0]).toMatch(/^ID\s+NAME\s+TOKEN\s+CREATED BY\s+EXPIRES\s+LAST USED\s+STATE$/);
+    expect(table[1]).toMatch(new RegExp(`^\\d+\\s+billing\\s+${secret.slice(0, 9)}…\\s+ops\\s+.+\\s+active$`));
+    const [listed] = (JSON.parse((await yard(['deployments', 'token', 'list', 'iris', '--json'])).stdout) as { tokens: Array<{ id: number }> }).tokens;
+    expect(await yard(['deployments', 'token', 'revoke', 'iris', String(listed!.id)])).toMatchObject({ code: 0, stderr: `Revoked token ${listed!.id} of deployment iris\n` });
+    expect((await fetch(`${appliance.url}/serve/iris/ping`, { headers: { Authorization: `Bearer ${secret}` } })).status).toBe(401);
+  }, 60_000);
+
+  it('deploy takes the canary weight and sampling; promote and rollback say when there is no canary', async () => {
+    const result = await yard(['deploy', 'models:/iris/1', '--name', 'flags', '--canary-weight', '20', '--sample-rate', '0.1', '--sample-max-bytes', '8KB', '--no-wait', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as { deployment: DeploymentJson }).deployment).toMatchObject({ canaryWeight: 20, sampleRate: 0.1, sampleMaxBytes: 8192, canary: null });
+    expect(await yard(['promote', 'flags'])).toMatchObject({ code: 1, stderr: 'yard: deployment "flags" has no canary to promote: one runs when its alias moves and canaryWeight is set\n' });
+    expect((await yard(['undeploy', 'flags'])).code).toBe(0);
+  }, 60_000);
+
   it('deploy exits 1 with the reason when the deployment fails', async () => {
     const result = await yard(['deploy', 'models:/iris/1', '--name', 'broken', '--', 'python3', '-c', 'import sys; print("cannot load", file=sys.stderr); sys.exit(2)']);
     expect(result.code).toBe(1);
@@ -90,6 +124,14 @@ describe.skipIf(!docker)('yard deploy, deployments, rollback and undeploy', () =
     ['too many replicas', ['deploy', 'models:/iris/1', '--name', 'x', '--replicas', '9'], 1, /^yard: replicas: /],
     ['a rollback with no earlier version', ['rollback', 'iris'], 1, /^yard: deployment "iris" has served no other version to roll back to\n$/],
     ['undeploying a deployment that does not exist', ['undeploy', 'nope'], 1, /^yard: no deployment named "nope"\n$/],
+    ['a canary weight of 0', ['deploy', 'models:/iris/1', '--name', 'x', '--canary-weight', '0'], 2, /--canary-weight takes a whole percent from 1 to 99, got "0"/],
+    ['a sample rate above 1', ['deploy', 'models:/iris/1', '--name', 'x', '--sample-rate', '2'], 2, /--sample-rate takes a share of calls from 0 to 1, like 0.1, got "2"/],
+    ['a sample cap that is no size', ['deployments', 'set', 'iris', '--sample-max-bytes', 'lots'], 1, /^yard: sampleMaxBytes: sampleMaxBytes must be a size like 20GB or 512MB, got "lots"\n$/],
+    ['settings with nothing to change', ['deployments', 'set', 'iris'], 2, /^yard: say what to change: --public, --private, --canary-weight, --sample-rate or --sample-max-bytes\n$/],
+    ['public and private at once', ['deployments', 'set', 'iris', '--public', '--private'], 2, /^yard: choose --public or --private, not both\n$/],
+    ['a token for a deployment that does not exist', ['deployments', 'token', 'create', 'nope', '--name', 'x'], 1, /^yard: no deployment named "nope"\n$/],
+    ['a token without a name', ['deployments', 'token', 'create', 'iris'], 2, /required option '--name <name>' not specified/],
+    ['a token id that is no number', ['deployments', 'token', 'revoke', 'iris', 'x'], 2, /^yard: "x" is not a token id\n$/],
   ])('exits with a clear message on %s', async (_name, args, code, message) => {
     const result = await yard(args);
     expect(result.code, result.stderr).toBe(code);
@@ -100,7 +142,7 @@ describe.skipIf(!docker)('yard deploy, deployments, rollback and undeploy', () =
     const result = await yard(['undeploy', 'iris']);
     expect(result).toMatchObject({ code: 0, stderr: 'Undeployed iris: its replicas stop\n' });
     expect(await listed()).toEqual([]);
-    expect((await listed('--all')).map(({ name, state }) => `${name} ${state}`)).toEqual(['broken failed', 'iris stopped']);
+    expect((await listed('--all')).map(({ name, state }) => `${name} ${state}`)).toEqual(['broken failed', 'flags stopped', 'iris stopped']);
     const deployment = appliance.app.deployments.get(appliance.app.users.get('ops'), 'iris');
     await expect.poll(() => appliance.app.jobs.replicasOf(deployment.id, ['queued', 'starting', 'running']).length, { timeout: 30_000 }).toBe(0);
   }, 60_000);

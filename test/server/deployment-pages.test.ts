@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { UserRecord } from '../../src/auth/user-queries.ts';
 import type { DeploymentRecord } from '../../src/serving/deployments.ts';
+import { captureCall } from '../../src/serving/body-capture.ts';
 import { replicaSubmission } from '../../src/serving/replica-jobs.ts';
 import { ADMIN, MEMBER, createTestApp, type TestApp } from '../helpers/test-app.ts';
 import { deploy, registerVersion } from '../serving/deployment-fixtures.ts';
@@ -23,11 +24,11 @@ const page = (path: string, user: User = VIEWER, headers: Record<string, string>
 const rowOf = (text: string, name: string) => new RegExp(`<tr id="deployment-${name}">[\\s\\S]*?</tr>`).exec(text)?.[0] ?? '';
 const namesIn = (text: string) => [...text.matchAll(/<tr id="deployment-([a-z0-9-]+)">/g)].map((match) => match[1]);
 
-async function post(path: string, session: Session, { htmx = true, csrf = true } = {}) {
+async function post(path: string, session: Session, { htmx = true, csrf = true, fields = {} }: { htmx?: boolean; csrf?: boolean; fields?: Record<string, string> } = {}) {
   const response = await t.request(path, {
     method: 'POST',
     headers: { Cookie: session.cookie, ...(htmx && { 'HX-Request': 'true' }) },
-    body: new URLSearchParams(csrf ? { _csrf: session.csrf } : {}),
+    body: new URLSearchParams({ ...fields, ...(csrf && { _csrf: session.csrf }) }),
     redirect: 'manual',
   });
   return { status: response.status, text: await response.text(), headers: response.headers };
@@ -50,7 +51,7 @@ beforeAll(async () => {
   t.app.jobs.move(replica.id, 'starting', 'running', 'started', { startedAt: t.clock.now });
   replicaJobId = replica.id;
   const url = 'http://127.0.0.1:40001';
-  t.app.deployments.report(churn.id, { upstreams: [url], replicas: [{ jobId: replica.id, slot: 1, version: 2, ready: true, url }], rollout: null });
+  t.app.deployments.report(churn.id, { upstreams: [url], replicas: [{ jobId: replica.id, slot: 1, version: 2, ready: true, url }], rollout: null, canary: null });
   t.app.deployments.update(churn.id, { state: 'degraded', reason: '1 of 2 replicas ready' }, { kind: 'state', message: 'degraded: 1 of 2 replicas ready' });
   t.app.deployments.record(churn.id, 'replica', 'replica 2 exited with 137; a new one starts in 1s');
   // Ten calls through the proxy: 8 answered, one 404, one 503.
@@ -212,6 +213,99 @@ describe('deployment page', () => {
       expect((await page(`/deployments/${name}`)).status, name).toBe(404);
     }
     expect((await page('/deployments/hidden', ADMIN)).status).toBe(200);
+  });
+});
+
+describe("the deployment's tokens", () => {
+  const panelOf = (text: string) => /<div class="panel" id="deployment-tokens">[\s\S]*$/.exec(text)?.[0] ?? '';
+
+  it('shows editors a panel to make and revoke them, outside the part that refreshes itself, and viewers none', async () => {
+    const editor = (await page('/deployments/churn', MEMBER)).text;
+    expect(panelOf(editor)).toContain('hx-post="/deployments/churn/tokens" hx-target="#deployment-tokens" hx-swap="outerHTML"');
+    expect(panelOf(editor)).toContain('No tokens yet.');
+    expect(editor.indexOf('id="deployment-tokens"')).toBeGreaterThan(editor.indexOf('id="deployment-call"'));
+    expect((await page('/deployments/churn', MEMBER, { 'HX-Request': 'true' })).text).not.toContain('deployment-tokens');
+    expect((await page('/deployments/churn')).text).not.toContain('deployment-tokens');
+  });
+
+  it('makes a token that calls this deployment only, showing its secret once, and revokes it', async () => {
+    const made = await post('/deployments/churn/tokens', editorSession, { fields: { name: 'billing', expiresIn: '30d' } });
+    expect(made.status, made.text).toBe(200);
+    expect(made.text.startsWith('<div class="panel" id="deployment-tokens">')).toBe(true);
+    const secret = /<div class="secret" id="new-deployment-token"><strong>New token<\/strong><code>(ty_[^<]+)<\/code>/.exec(made.text)?.[1];
+    expect(t.app.tokens.resolve(secret!)).toMatchObject({ user: { username: MEMBER.username }, deployment: { projectId: churn.projectId, name: 'churn' } });
+    const id = t.app.tokens.listForDeployment({ projectId: churn.projectId, name: 'churn' })[0]!.id;
+    expect(made.text).toContain(`<tr id="deployment-token-${id}">`);
+    expect(made.text).toContain('<td>billing</td>');
+    // Shown once: the page lists it without the secret.
+    expect((await page('/deployments/churn', MEMBER)).text).not.toContain(secret);
+
+    const revoked = await post(`/deployments/churn/tokens/${id}/revoke`, editorSession);
+    expect(revoked.status, revoked.text).toBe(200);
+    expect(revoked.text).toContain('<span class="badge danger">revoked</span>');
+    expect(t.app.tokens.resolve(secret!)).toBeUndefined();
+  });
+
+  it('answers a plain form post with the whole page, the new secret on it', async () => {
+    const made = await post('/deployments/churn/tokens', editorSession, { htmx: false, fields: { name: 'no-js' } });
+    expect(made.status).toBe(200);
+    expect(made.text).toContain('<div id="deployment-detail"');
+    expect(made.text).toMatch(/<div class="secret" id="new-deployment-token"><strong>New token<\/strong><code>ty_/);
+  });
+
+  const refusals: Array<[string, string, () => Session, { csrf?: boolean; fields?: Record<string, string> }, number, string]> = [
+    ['a viewer', '/deployments/churn/tokens', () => viewerSession, { fields: { name: 'x' } }, 403, 'editor'],
+    ['a post without the CSRF token', '/deployments/churn/tokens', () => editorSession, { csrf: false, fields: { name: 'x' } }, 403, ''],
+    ['a token without a name', '/deployments/churn/tokens', () => editorSession, { fields: { name: ' ' } }, 400, 'a token needs a name'],
+    ['an expiry that is no duration', '/deployments/churn/tokens', () => editorSession, { fields: { name: 'x', expiresIn: 'soon' } }, 400, 'is not a duration'],
+    ['a token id that is no number', '/deployments/churn/tokens/x/revoke', () => editorSession, {}, 400, 'a token id is a whole number, like 3'],
+    ['a token of no one', '/deployments/churn/tokens/99999/revoke', () => editorSession, {}, 404, 'has no live token 99999'],
+    ['a viewer revoking', '/deployments/churn/tokens/1/revoke', () => viewerSession, {}, 403, 'editor'],
+  ];
+  for (const [name, path, session, options, status, message] of refusals) {
+    it(`refuses ${name} with ${status}`, async () => {
+      const answer = await post(path, session(), options);
+      expect(answer.status, answer.text).toBe(status);
+      expect(answer.text).toContain(message);
+    });
+  }
+});
+
+describe('a canary and sampled calls on the page', () => {
+  it('shows the canary with its share, and editors the forms that promote it or roll it back', async () => {
+    const url = 'http://127.0.0.1:40002';
+    const status = t.app.deployments.status(churn.id);
+    t.app.deployments.report(churn.id, { ...status, rollout: 1, canary: { version: 1, weight: 20, upstreams: [url] } });
+    const editor = (await page('/deployments/churn', MEMBER)).text;
+    expect(editor).toContain('<th>Canary</th><td><a href="/models/churn/versions/1" class="mono">v1</a> takes <strong>20%</strong> of the calls <span class="muted">· 1 replica ready</span>');
+    expect(editor).toContain('hx-post="/deployments/churn/promote" hx-target="#deployment-detail" hx-swap="outerHTML" hx-confirm="Send every call of churn to version 1?');
+    expect(editor).toContain('>Roll back the canary</button>');
+    expect(editor).not.toContain('<th>Rolling out</th>');
+    expect((await page('/deployments/churn')).text).not.toContain('/deployments/churn/promote');
+
+    const promoted = await post('/deployments/churn/promote', editorSession);
+    expect(promoted.status, promoted.text).toBe(200);
+    expect(promoted.text).toContain('promotion of the canary (version 1) asked by mia');
+    expect((await post('/deployments/churn/promote', viewerSession)).status).toBe(403);
+    t.app.deployments.report(churn.id, status);
+    expect((await post('/deployments/churn/promote', editorSession)).text).toContain('has no canary to promote');
+  });
+
+  it('lists the latest sampled calls with the start of their bodies', async () => {
+    const empty = (await page('/deployments/churn')).text;
+    expect(empty).toContain('<h2>Sampled calls <span class="muted">· off</span></h2>');
+    expect(empty).toContain('No sampled call yet.');
+    const capture = captureCall(8);
+    capture.request.add(Buffer.from('{"inputs": [[1, 2]]}'));
+    capture.response.add(Buffer.from('{"p": 1}'));
+    capture.responseContentType = 'application/json';
+    t.app.requestSamples.record({ deploymentId: churn.id, version: 2, method: 'POST', path: '/invocations', status: 200, latencyMs: 4.2, requestContentType: 'application/json', capture });
+    t.app.deployments.update(churn.id, { sampleRate: 0.25 });
+    const text = (await page('/deployments/churn')).text;
+    expect(text).toContain('<h2>Sampled calls <span class="muted">· 25% of calls, up to 64.0 KB per body</span></h2>');
+    expect(text).toContain('<td class="nowrap"><code>POST /invocations</code></td>');
+    expect(text).toContain('<code class="sample-body">{&quot;inputs</code> <span class="badge warn" title="only the first bytes were kept">truncated, 20 B in all</span>');
+    expect(text).toContain('<code class="sample-body">{&quot;p&quot;: 1}</code></td>');
   });
 });
 

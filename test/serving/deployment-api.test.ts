@@ -62,6 +62,7 @@ describe('POST /api/v1/deployments', () => {
       version: 2,
       previousVersion: null,
       rollout: null,
+      canary: null,
       image: 'trainyard/python-serve:bookworm',
       command: null,
       port: 8080,
@@ -72,6 +73,9 @@ describe('POST /api/v1/deployments', () => {
       healthPath: '/ping',
       readinessTimeoutMs: 120_000,
       public: false,
+      canaryWeight: null,
+      sampleRate: 0,
+      sampleMaxBytes: 65_536,
       state: 'pending',
       reason: 'waiting for its replicas to be placed',
       path: '/serve/churn-v2',
@@ -170,7 +174,69 @@ describe('POST /api/v1/deployments', () => {
     post('a viewer', { name: 'x', model }, 403, 'this needs the editor role in project "default"; you are viewer', VIEWER),
     post('a name another deployment holds', { name: 'churn-v2', model }, 409, 'a deployment named "churn-v2" already exists: undeploy it first, or pick another name'),
     { ...post('a body that is not JSON', 'name=x', 415, 'send the body as application/json'), headers: { Authorization: basic(MEMBER), 'Content-Type': 'text/plain' } },
+    post('a canary weight of 0', { name: 'x', model, canaryWeight: 0 }, 400, 'canaryWeight: a whole percent from 1 to 99, or null to switch all traffic at once'),
+    post('a canary weight of 100', { name: 'x', model, canaryWeight: 100 }, 400, 'canaryWeight: a whole percent from 1 to 99, or null to switch all traffic at once'),
+    post('a canary weight that is not whole', { name: 'x', model, canaryWeight: 20.5 }, 400, 'canaryWeight: a whole percent from 1 to 99, or null to switch all traffic at once'),
+    post('a canary weight as text', { name: 'x', model, canaryWeight: '20%' }, 400, 'canaryWeight: a whole percent from 1 to 99, or null to switch all traffic at once'),
+    post('a sample rate above 1', { name: 'x', model, sampleRate: 1.5 }, 400, 'sampleRate: a share of calls from 0 to 1, like 0.1'),
+    post('a sample rate below 0', { name: 'x', model, sampleRate: -0.1 }, 400, 'sampleRate: a share of calls from 0 to 1, like 0.1'),
+    post('a sample rate as text', { name: 'x', model, sampleRate: '10%' }, 400, 'sampleRate: a share of calls from 0 to 1, like 0.1'),
+    post('a sample cap above 1MB', { name: 'x', model, sampleMaxBytes: '2MB' }, 400, 'sampleMaxBytes: at most 1048576 bytes (1MB)'),
+    post('a sample cap that is no size', { name: 'x', model, sampleMaxBytes: 'lots' }, 400, 'sampleMaxBytes: sampleMaxBytes must be a size like 20GB or 512MB, got "lots"'),
   ]);
+});
+
+describe('settings: PATCH /api/v1/deployments/:name', () => {
+  const patch = (name: string, body: unknown, user: User = MEMBER) => call<{ deployment: DeploymentJson; message?: string }>('PATCH', `/api/v1/deployments/${name}`, user, body);
+
+  it('takes the settings at creation, and changes them later with an event and an audit entry; the proxy sees them at once', async () => {
+    const created = await create({ name: 'tuned', model: 'models:/churn@champion', canaryWeight: 20, sampleRate: 0.1, sampleMaxBytes: '16KB' });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    expect(created.json.deployment).toMatchObject({ public: false, canaryWeight: 20, sampleRate: 0.1, sampleMaxBytes: 16 * 1024, canary: null });
+    expect(t.app.deployments.target('tuned')).toMatchObject({ public: false, sampling: { rate: 0.1, maxBytes: 16 * 1024 } });
+
+    const changed = await patch('tuned', { public: true, canaryWeight: null, sampleRate: 1, sampleMaxBytes: 1024 });
+    expect(changed.status, JSON.stringify(changed.json)).toBe(200);
+    expect(changed.json.deployment).toMatchObject({ public: true, canaryWeight: null, sampleRate: 1, sampleMaxBytes: 1024 });
+    expect(t.app.deployments.target('tuned')).toMatchObject({ public: true, sampling: { rate: 1, maxBytes: 1024 } });
+    expect((await patch('tuned', { sampleRate: 0 })).json.deployment).toMatchObject({ public: true, canaryWeight: null, sampleRate: 0, sampleMaxBytes: 1024 });
+    const events = (await call('GET', '/api/v1/deployments/tuned')).json.events.map((event: { kind: string; message: string }) => `${event.kind}: ${event.message}`);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        `settings: settings changed by ${MEMBER.username}: public, no canary, samples 100% of calls (1.0 KB per body)`,
+        `settings: settings changed by ${MEMBER.username}: public, no canary, no sampling`,
+      ]),
+    );
+    expect(t.app.audit.list({ limit: 10 }).find((entry) => entry.action === 'deployment.configure')).toMatchObject({ actor: MEMBER.username, target: 'tuned', detail: { sampleRate: 0 } });
+  });
+
+  it('has no canary to promote until one takes calls', async () => {
+    expect(await call('POST', '/api/v1/deployments/tuned/promote')).toMatchObject({
+      status: 409,
+      json: { message: 'deployment "tuned" has no canary to promote: one runs when its alias moves and canaryWeight is set' },
+    });
+    expect(await call('POST', '/api/v1/deployments/tuned/promote', VIEWER)).toMatchObject({ status: 403 });
+  });
+
+  it.each([
+    ['nothing to change', 'tuned', {}, MEMBER, 400, 'say what to change: public, canaryWeight, sampleRate or sampleMaxBytes'],
+    ['a field that cannot change', 'tuned', { replicas: 2 }, MEMBER, 400, 'unknown field replicas'],
+    ['a canary weight of 100', 'tuned', { canaryWeight: 100 }, MEMBER, 400, 'canaryWeight: a whole percent from 1 to 99, or null to switch all traffic at once'],
+    ['a sample rate as text', 'tuned', { sampleRate: 'all' }, MEMBER, 400, 'sampleRate: a share of calls from 0 to 1, like 0.1'],
+    ['public as text', 'tuned', { public: 'yes' }, MEMBER, 400, /^public: /],
+    ['a viewer', 'tuned', { public: false }, VIEWER, 403, 'this needs the editor role in project "default"; you are viewer'],
+    ['someone outside the project', 'tuned', { public: false }, OUTSIDER, 404, 'no deployment named "tuned"'],
+    ['a deployment that does not exist', 'nope', { public: false }, MEMBER, 404, 'no deployment named "nope"'],
+  ] as const)('refuses %s', async (_name, name, body, user, status, message) => {
+    const answer = await patch(name, body, user);
+    expect(answer.status, JSON.stringify(answer.json)).toBe(status);
+    expect(answer.json.message).toMatch(message);
+  });
+
+  it('refuses to change a deployment that ended', async () => {
+    await call('DELETE', '/api/v1/deployments/tuned');
+    expect(await patch('tuned', { public: false })).toMatchObject({ status: 409, json: { message: 'deployment "tuned" is not running: it was stopped' } });
+  });
 });
 
 describe('reading, undeploying and rolling back', () => {
@@ -186,7 +252,16 @@ describe('reading, undeploying and rolling back', () => {
 
   it('gives the proxy its target: in memory, with no upstream until a replica is ready', () => {
     const id = t.app.deployments.get(member, 'champion').id;
-    expect(t.app.deployments.target('champion')).toEqual({ name: 'champion', projectId: t.app.projects.ensureDefault().id, public: true, upstreams: [] });
+    expect(t.app.deployments.target('champion')).toEqual({
+      id,
+      name: 'champion',
+      projectId: t.app.projects.ensureDefault().id,
+      public: true,
+      version: 2,
+      upstreams: [],
+      canary: null,
+      sampling: { rate: 0, maxBytes: 65_536 },
+    });
     expect(t.app.deployments.target('churn-v2')).toMatchObject({ public: false, upstreams: [] });
     expect(t.app.deployments.target('nothing')).toBeUndefined();
     expect(id).toBeGreaterThan(0);

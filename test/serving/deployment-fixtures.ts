@@ -1,15 +1,20 @@
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type Dockerode from 'dockerode';
 import { vi, expect } from 'vitest';
 import type { App } from '../../src/app.ts';
 import { storePathOf } from '../../src/artifacts/experiment-access.ts';
 import type { UserRecord } from '../../src/auth/user-queries.ts';
 import { unlessMissing } from '../../src/lib/errors.ts';
+import { servingRoutes } from '../../src/server/routes/serving-routes.ts';
 import { createDeploymentManager, type DeploymentManager } from '../../src/serving/deployment-manager.ts';
 import type { DeploymentTimings } from '../../src/serving/deployment-timings.ts';
 import { deploymentRequestSchema } from '../../src/serving/deployment-request.ts';
 import type { DeploymentRecord, DeploymentState } from '../../src/serving/deployments.ts';
-import { workloadId } from '../runtime/runtime-fixtures.ts';
+import { createServingMetrics } from '../../src/serving/serving-metrics.ts';
+import { requireImage, workloadId } from '../runtime/runtime-fixtures.ts';
+import { createSchedulerWorld, type SchedulerWorld } from '../scheduler/scheduler-fixtures.ts';
 
 export const SERVE_IMAGE = 'trainyard/python-serve:bookworm';
 
@@ -107,4 +112,98 @@ export async function invoke(url: string, rows: number[][] = [[0, 5], [5, 0]]): 
     // not JSON: kept as text for the failure message
   }
   return { status: response.status, body };
+}
+
+/**
+ * The serving routes on a real socket in front of the app's deployments, as the appliance has them (anything else
+ * answers 404). Return its `close` from the `beforeAll` that starts it.
+ */
+export async function startProxy(app: App): Promise<{ url: string; close(): Promise<void> }> {
+  const routes = servingRoutes({
+    credentials: app.credentials,
+    projects: app.projects,
+    metrics: createServingMetrics({ now: Date.now }),
+    log: app.log,
+    target: (name) => app.deployments.target(name),
+    trustProxy: false,
+    samples: app.requestSamples,
+  });
+  const proxy = routes.createServer({}, (_incoming, outgoing) => outgoing.writeHead(404).end());
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    async close() {
+      routes.close();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    },
+  };
+}
+
+/** A call's outcome: the prediction for the row [0, 5] ("low" from `v1`, "LOW" from `v2`), or a failure's body (status 0: no answer). */
+export interface Prediction {
+  status: number;
+  answer: string;
+}
+
+/** POSTs the row [0, 5] to `url`/serve/`name`/invocations with a Bearer token. */
+export async function predictThrough(url: string, name: string, secret: string): Promise<Prediction> {
+  try {
+    const response = await fetch(`${url}/serve/${name}/invocations`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ instances: [[0, 5]] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    return { status: response.status, answer: response.status === 200 ? (JSON.parse(text) as { predictions: string[] }).predictions[0]! : text };
+  } catch (error) {
+    return { status: 0, answer: String(error) };
+  }
+}
+
+/** `concurrency` callers, each making its next call as soon as its last one answered, until stopped: the outcomes in the order the calls started. */
+export function steadyLoad(call: () => Promise<Prediction>, concurrency: number): { stop(): Promise<Prediction[]> } {
+  let stopped = false;
+  const outcomes: Prediction[] = [];
+  const caller = async () => {
+    while (!stopped) {
+      const index = outcomes.length;
+      outcomes.push({ status: 0, answer: 'pending' });
+      outcomes[index] = await call();
+    }
+  };
+  const callers = Array.from({ length: concurrency }, caller);
+  return {
+    async stop() {
+      stopped = true;
+      await Promise.all(callers);
+      return outcomes;
+    },
+  };
+}
+
+/**
+ * The engine serving model "iris", versions 1 and 2 (told apart by their answers), behind the proxy with the
+ * deployment manager running, and an API token of the admin. Return its `close` from the `beforeAll` that starts it.
+ */
+export async function startIrisWorld(engine: Dockerode): Promise<{ w: SchedulerWorld; url: string; token: string; close(): Promise<void> }> {
+  await requireImage(engine, SERVE_IMAGE);
+  const w = await createSchedulerWorld(engine);
+  const { v1, v2 } = await trainModels(w.app);
+  for (const pickle of [v1, v2]) await registerVersion(w.app, w.admin, 'iris', { 'model.pkl': pickle });
+  const token = w.app.tokens.create(w.admin, { name: 'test' }, { actor: 'test' }).secret;
+  const proxy = await startProxy(w.app);
+  const manager = managerFor(w.app);
+  await manager.start();
+  return {
+    w,
+    url: proxy.url,
+    token,
+    async close() {
+      await manager.stop();
+      await proxy.close();
+      await w.close();
+    },
+  };
 }

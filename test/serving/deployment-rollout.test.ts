@@ -1,17 +1,11 @@
 // Rollouts on the real engine, under a steady stream of calls through the real proxy (/serve/<name>/...): a moved
 // alias and a rollback switch versions without a failed call; a version that never gets ready leaves the old serving.
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { servingRoutes } from '../../src/server/routes/serving-routes.ts';
-import type { DeploymentManager } from '../../src/serving/deployment-manager.ts';
-import { createServingMetrics } from '../../src/serving/serving-metrics.ts';
 import { requireDocker } from '../helpers/environment.ts';
-import { requireImage } from '../runtime/runtime-fixtures.ts';
-import { createSchedulerWorld, type SchedulerWorld } from '../scheduler/scheduler-fixtures.ts';
-import { deploy, managerFor, registerVersion, SERVE_IMAGE, setAlias, trainModels, untilDeployment } from './deployment-fixtures.ts';
+import type { SchedulerWorld } from '../scheduler/scheduler-fixtures.ts';
+import { deploy, predictThrough, registerVersion, setAlias, startIrisWorld, steadyLoad as loadOf, untilDeployment } from './deployment-fixtures.ts';
 
 // Throws in CI when no engine answers (the file fails); undefined locally (the file skips).
 const docker = await requireDocker();
@@ -26,41 +20,19 @@ interface LoadResult {
 }
 
 describe.skipIf(!docker)('rollouts under load through the proxy', () => {
-  const engine = docker as Dockerode;
   let w: SchedulerWorld;
-  let manager: DeploymentManager;
-  let proxy: Server;
   let base: string;
   let token: string;
 
   /** CONCURRENCY callers, each sending its next call as soon as the last one answered, until stopped. */
   function steadyLoad(name: string): { stop(): Promise<LoadResult> } {
-    let stopped = false;
-    const result: LoadResult = { total: 0, failures: [], answers: [] };
-    const caller = async () => {
-      while (!stopped) {
-        const index = result.total++;
-        try {
-          const response = await fetch(`${base}/serve/${name}/invocations`, {
-            method: 'POST',
-            headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-            body: JSON.stringify({ instances: [[0, 5]] }),
-            signal: AbortSignal.timeout(10_000),
-          });
-          const body = await response.text();
-          if (response.status !== 200) result.failures.push({ status: response.status, body });
-          else result.answers[index] = (JSON.parse(body) as { predictions: string[] }).predictions[0]!;
-        } catch (error) {
-          result.failures.push({ status: 0, body: String(error) });
-        }
-      }
-    };
-    const callers = Array.from({ length: CONCURRENCY }, caller);
+    const load = loadOf(() => predictThrough(base, name, token), CONCURRENCY);
     return {
       async stop() {
-        stopped = true;
-        await Promise.all(callers);
-        return { ...result, answers: result.answers.filter((answer) => answer !== undefined) };
+        const outcomes = await load.stop();
+        const answered = outcomes.filter(({ status }) => status === 200);
+        const failures = outcomes.filter(({ status }) => status !== 200).map(({ status, answer }) => ({ status, body: answer }));
+        return { total: outcomes.length, failures, answers: answered.map(({ answer }) => answer) };
       },
     };
   }
@@ -69,34 +41,11 @@ describe.skipIf(!docker)('rollouts under load through the proxy', () => {
   const messages = (id: number) => w.app.deployments.events(id, 1000).map((event) => event.message);
 
   beforeAll(async () => {
-    await requireImage(engine, SERVE_IMAGE);
-    w = await createSchedulerWorld(engine);
-    const { v1, v2 } = await trainModels(w.app);
-    await registerVersion(w.app, w.admin, 'iris', { 'model.pkl': v1 });
-    await registerVersion(w.app, w.admin, 'iris', { 'model.pkl': v2 });
+    const world = await startIrisWorld(docker as Dockerode);
+    ({ w, url: base, token } = world);
     // Files, but no model: the scoring server answers /ping with 503 for ever.
     await registerVersion(w.app, w.admin, 'iris', { 'README.md': 'weights to come\n' });
-    token = w.app.tokens.create(w.admin, { name: 'load' }, { actor: 'test' }).secret;
-    const routes = servingRoutes({
-      credentials: w.app.credentials,
-      projects: w.app.projects,
-      metrics: createServingMetrics({ now: Date.now }),
-      log: w.app.log,
-      target: (name) => w.app.deployments.target(name),
-      trustProxy: false,
-    });
-    proxy = routes.createServer({}, (_incoming, outgoing) => outgoing.writeHead(404).end());
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-    manager = managerFor(w.app);
-    await manager.start();
-    return async () => {
-      await manager.stop();
-      routes.close();
-      proxy.closeAllConnections();
-      await new Promise((resolve) => proxy.close(resolve));
-      await w.close();
-    };
+    return world.close;
   }, 120_000);
 
   it('rolls out the version an alias moves to, then back on a rollback, without one failed call', async () => {

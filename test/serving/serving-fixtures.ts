@@ -72,8 +72,11 @@ export interface ServingHarness {
   url: string;
   metrics: ServingMetrics;
   targets: Map<string, ServingTarget>;
-  /** A deployment in the default project, private unless said otherwise. */
-  deploy(name: string, upstreams: string[], options?: { public?: boolean; projectId?: number }): ServingTarget;
+  /**
+   * A deployment in the default project, private, serving version 1, sampling nothing unless said otherwise. Sampled
+   * calls are kept under `id`, which must then be a deployment's in the app's database.
+   */
+  deploy(name: string, upstreams: string[], options?: Partial<Omit<ServingTarget, 'name' | 'upstreams'>>): ServingTarget;
   /** A bearer token of `username`. */
   tokenOf(username: string): string;
 }
@@ -103,6 +106,7 @@ export async function startServing(
     trustProxy: false,
     ...timeouts,
     ...(asyncInference && { asyncInference: asyncInference(app, target) }),
+    samples: app.requestSamples,
   });
   const server = serve({ fetch: t.http.fetch, hostname: '127.0.0.1', port: 0, createServer: serving.createServer }) as Server;
   await new Promise((resolve) => server.once('listening', resolve));
@@ -116,8 +120,8 @@ export async function startServing(
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     metrics,
     targets,
-    deploy(name, upstreams, { public: open = false, projectId = defaultProject.id } = {}) {
-      const target = { name, projectId, public: open, upstreams };
+    deploy(name, upstreams, options = {}) {
+      const target: ServingTarget = { id: 0, projectId: defaultProject.id, public: false, version: 1, canary: null, sampling: { rate: 0, maxBytes: 65_536 }, ...options, name, upstreams };
       targets.set(name, target);
       return target;
     },

@@ -1,11 +1,15 @@
 import type { DeploymentEventJson, ReplicaJson } from '../../src/serving/deployment-json.ts';
+import type { RequestSampleJson } from '../../src/serving/request-samples.ts';
 import { layout, type LayoutProps } from './layout.ts';
 import { formatTime, html, type Html } from './html.ts';
 import { DEPLOYMENT_REFRESH, deploymentHref, deploymentStateBadge, replicaResources, type DeploymentRow } from './deployment-format.ts';
+import { samplesPanel } from './deployment-samples.ts';
+import { deploymentTokensPanel, type DeploymentTokensProps } from './deployment-tokens.ts';
 import { trafficPanel } from './deployment-traffic.ts';
 import { heldGpus, jobHref, jobStateBadge, type GpuLabels } from './job-format.ts';
 import { versionHref } from './model-page.ts';
 import { postForm, type Editing } from './model-forms.ts';
+import { usagePanel } from './resource-chart.ts';
 
 export interface ReplicaRow {
   replica: ReplicaJson;
@@ -24,6 +28,8 @@ export interface DeploymentDetail extends DeploymentRow {
   ended: boolean;
   /** Present for the project's editors while the deployment serves: they may roll back and undeploy. */
   editing: Editing | undefined;
+  /** The latest sampled calls, newest first. */
+  samples: RequestSampleJson[];
 }
 
 const row = (label: string, value: Html | string) => html`<tr><th>${label}</th><td>${value}</td></tr>`;
@@ -34,9 +40,19 @@ function formatTimeout(ms: number): string {
 
 function actions({ deployment, editing }: DeploymentDetail): Html {
   if (!editing) return html``;
-  const { name, version, previousVersion, rollout } = deployment;
+  const { name, version, previousVersion, rollout, canary } = deployment;
   const target = { target: '#deployment-detail', className: 'inline' };
   return html`<div class="deployment-actions">
+    ${canary
+      ? html`${postForm(`${deploymentHref(name)}/promote`, editing, html`<button class="primary" type="submit">Promote v${canary.version}</button>`, {
+          ...target,
+          confirm: `Send every call of ${name} to version ${canary.version}? Version ${version} stops after the drain.`,
+        })}
+        ${postForm(`${deploymentHref(name)}/rollback`, editing, html`<button type="submit">Roll back the canary</button>`, {
+          ...target,
+          confirm: `Stop the canary of version ${canary.version}? Version ${version} takes every call again.`,
+        })}`
+      : ''}
     ${previousVersion !== null && rollout === null
       ? postForm(`${deploymentHref(name)}/rollback`, editing, html`<button type="submit">Roll back to v${previousVersion}</button>`, {
           ...target,
@@ -58,7 +74,10 @@ function summary(detail: DeploymentDetail): Html {
     <table class="details"><tbody>
       ${row('Project', html`<a href="/projects/${deployment.project}">${deployment.project}</a>`)}
       ${row('Model', html`<code>${deployment.model}</code> → ${versionLink(deployment.version)}`)}
-      ${deployment.rollout === null ? '' : row('Rolling out', versionLink(deployment.rollout))}
+      ${deployment.rollout === null || deployment.canary ? '' : row('Rolling out', versionLink(deployment.rollout))}
+      ${deployment.canary
+        ? row('Canary', html`${versionLink(deployment.canary.version)} takes <strong>${deployment.canary.weight}%</strong> of the calls <span class="muted">· ${deployment.canary.readyReplicas} replica${deployment.canary.readyReplicas === 1 ? '' : 's'} ready</span>`)
+        : ''}
       ${row('Previous version', deployment.previousVersion === null ? '—' : versionLink(deployment.previousVersion))}
       ${row('Image', html`<code>${deployment.image}</code>`)}
       ${deployment.command ? row('Command', html`<ol class="argv">${deployment.command.map((argument) => html`<li><code>${argument}</code></li>`)}</ol>`) : ''}
@@ -67,7 +86,8 @@ function summary(detail: DeploymentDetail): Html {
       ${row('Each replica', replicaResources(deployment))}
       ${row('Replicas ready', `${deployment.readyReplicas} of ${deployment.replicas}`)}
       ${row('URL path', html`<code>${deployment.path}</code>`)}
-      ${row('Access', deployment.public ? html`<span class="badge warn">public</span> anyone may call it` : "the project's members, with a token or a session")}
+      ${row('Access', deployment.public ? html`<span class="badge warn">public</span> anyone may call it` : "the project's members, with a token or a session, and this deployment's tokens")}
+      ${row('Alias moves', deployment.canaryWeight === null ? 'all calls switch once the new version is ready' : `the new version takes ${deployment.canaryWeight}% of the calls as a canary until promoted or rolled back`)}
       ${row('Created', `${formatTime(deployment.createdAt)} by ${deployment.createdBy}`)}
       ${row('Ready since', formatTime(deployment.readyAt))}
     </tbody></table>
@@ -125,6 +145,7 @@ export function deploymentDetail(detail: DeploymentDetail): Html {
       <div>${summary(detail)}${replicaTable(detail)}</div>
       <div>${trafficPanel(detail.metrics, detail.problems)}${timeline(detail.events)}</div>
     </div>
+    ${samplesPanel(deployment, detail.samples)}
   </div>`;
 }
 
@@ -135,15 +156,18 @@ function curlExample({ deployment }: DeploymentDetail, serverUrl: string): Html 
     <h2>Call it</h2>
     <pre class="snippet">curl ${auth}-H 'Content-Type: application/json' \\
      -d '{"inputs": [[1.0, 2.0]]}' ${serverUrl}${deployment.path}/invocations</pre>
-    <p class="muted">Paths after <code>${deployment.path}/</code> reach the model server unchanged.${deployment.public ? '' : html` Create a token under <a href="/settings/tokens">Settings</a>.`}</p>
+    <p class="muted">Paths after <code>${deployment.path}/</code> reach the model server unchanged.${deployment.public ? '' : html` Use a token of your own (under <a href="/settings/tokens">Settings</a>) or one that calls this deployment only.`}</p>
   </div>`;
 }
 
-export function deploymentPage(props: LayoutProps & { detail: DeploymentDetail; serverUrl: string }): Html {
+/** `tokens` for the project's editors. */
+export function deploymentPage(props: LayoutProps & { detail: DeploymentDetail; serverUrl: string; deploymentId: number; tokens?: DeploymentTokensProps }): Html {
   return layout(
     props,
     html`<p class="crumbs"><a href="/deployments">Deployments</a> / ${props.detail.deployment.name}</p>
     ${deploymentDetail(props.detail)}
-    ${curlExample(props.detail, props.serverUrl)}`,
+    ${usagePanel({ kind: 'deployment', deploymentId: props.deploymentId }, props.detail.ended ? '' : 'summed over the replicas, live')}
+    ${curlExample(props.detail, props.serverUrl)}
+    ${props.tokens ? deploymentTokensPanel(props.tokens) : ''}`,
   );
 }

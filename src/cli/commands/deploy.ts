@@ -2,8 +2,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeploymentEventJson, DeploymentJson } from '../../serving/deployment-json.ts';
 import { clientFromEnvironment, type ApiClient } from '../api-client.ts';
-import { CliError } from '../cli-error.ts';
+import { CliError, EXIT } from '../cli-error.ts';
 import { printJson, printList } from '../output.ts';
+import { deploymentTokenCommands } from './deployment-tokens.ts';
 
 interface DeployOptions {
   name: string;
@@ -19,6 +20,9 @@ interface DeployOptions {
   replicas?: number;
   env: Record<string, string>;
   public?: boolean;
+  canaryWeight?: number;
+  sampleRate?: number;
+  sampleMaxBytes?: string;
   wait: boolean;
   json?: boolean;
 }
@@ -42,6 +46,20 @@ const cpuCount = (text: string) => {
   if (!/^\d+(\.\d+)?$/.test(text)) throw new InvalidArgumentError(`--cpus takes a number, got "${text}"`);
   return Number(text);
 };
+const canaryWeight = (text: string) => {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 99) throw new InvalidArgumentError(`--canary-weight takes a whole percent from 1 to 99, got "${text}"`);
+  return Number(text);
+};
+const sampleRate = (text: string) => {
+  if (!/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(text)) throw new InvalidArgumentError(`--sample-rate takes a share of calls from 0 to 1, like 0.1, got "${text}"`);
+  return Number(text);
+};
+/** The settings an editor may change, as given on the command line (create and `deployments set`); canary weight `none` is null. */
+const settingsOf = (options: { canaryWeight?: number | 'none'; sampleRate?: number; sampleMaxBytes?: string }) => ({
+  ...(options.canaryWeight !== undefined && { canaryWeight: options.canaryWeight === 'none' ? null : options.canaryWeight }),
+  ...(options.sampleRate !== undefined && { sampleRate: options.sampleRate }),
+  ...(options.sampleMaxBytes !== undefined && { sampleMaxBytes: options.sampleMaxBytes }),
+});
 /** `NAME=value`, repeatable. */
 const envPair = (text: string, previous: Record<string, string>) => {
   const equals = text.indexOf('=');
@@ -116,9 +134,12 @@ export function deployCommands(program: Command): void {
     .option('--replicas <n>', 'replicas behind the proxy, 1 to 8 (default 1)', positiveInteger('--replicas'))
     .option('--env <NAME=value>', 'an environment variable for the server (repeatable)', envPair, {})
     .option('--public', 'anyone may call it without a token')
+    .option('--canary-weight <percent>', 'when the alias moves, the new version first takes this share of the calls (1-99) until `yard promote` or `yard rollback`', canaryWeight)
+    .option('--sample-rate <share>', 'keep the bodies of this share of the calls (0-1, e.g. 0.1) for drift checks', sampleRate)
+    .option('--sample-max-bytes <size>', 'the most kept of each sampled body, e.g. 64KB (default), up to 1MB')
     .option('--no-wait', 'return once it is created')
     .option('--json', 'print the deployment as JSON (once ready, unless --no-wait)')
-    .addHelpText('after', '\nExamples:\n  yard deploy models:/churn@champion --name churn\n  yard deploy models:/llm/2 --name llm --gpus 1 --image vllm/vllm-openai --port 8000 --health-path /health -- --model /model')
+    .addHelpText('after', '\nExamples:\n  yard deploy models:/churn@champion --name churn --canary-weight 20 --sample-rate 0.1\n  yard deploy models:/llm/2 --name llm --gpus 1 --image vllm/vllm-openai --port 8000 --health-path /health -- --model /model')
     .action(async (model: string, command: string[], options: DeployOptions) => {
       const client = clientFromEnvironment();
       const { deployment } = await client.call<{ deployment: DeploymentJson }>('POST', '/api/v1/deployments', {
@@ -137,6 +158,7 @@ export function deployCommands(program: Command): void {
         ...(options.memory !== undefined && { memory: options.memory }),
         ...(options.replicas !== undefined && { replicas: options.replicas }),
         ...(options.public && { public: true }),
+        ...settingsOf(options),
       });
       if (!options.wait) {
         if (options.json) return printJson({ deployment });
@@ -150,9 +172,11 @@ export function deployCommands(program: Command): void {
       printReady(client, ready.deployment);
     });
 
-  program
+  const deployments = program
     .command('deployments')
-    .description('list the deployments you can see')
+    .description('list the deployments you can see; change their settings and tokens with the subcommands')
+    // `deployments token list churn --json`: the subcommand's own --json, not the list's.
+    .enablePositionalOptions()
     .option('--all', 'stopped and failed ones too')
     .option('--project <name>', 'only this project')
     .option('--json', 'print JSON')
@@ -163,12 +187,38 @@ export function deployCommands(program: Command): void {
         ['NAME', (deployment) => deployment.name],
         ['STATE', (deployment) => deployment.state],
         ['MODEL', (deployment) => deployment.model],
-        ['VERSION', (deployment) => (deployment.rollout === null ? deployment.version : `${deployment.version} -> ${deployment.rollout}`)],
+        ['VERSION', versionColumn],
         ['READY', (deployment) => `${deployment.readyReplicas}/${deployment.replicas}`],
         ['PROJECT', (deployment) => deployment.project],
         ['PATH', (deployment) => deployment.path],
       ]);
     });
+
+  deployments
+    .command('set')
+    .description("change a deployment's settings; the proxy applies them to the next call")
+    .argument('<name>', 'the deployment (see `yard deployments`)')
+    .option('--public', 'anyone may call it without a token')
+    .option('--private', 'only callers with a token (or a session) may call it')
+    // commander keeps no null from a parser: "none" stays a word until the request is made.
+    .option('--canary-weight <percent>', 'the share of calls (1-99) a version the alias moves to takes first, or "none" to switch all at once', (text: string) =>
+      text === 'none' ? 'none' : canaryWeight(text),
+    )
+    .option('--sample-rate <share>', 'keep the bodies of this share of the calls (0-1; 0 stops sampling)', sampleRate)
+    .option('--sample-max-bytes <size>', 'the most kept of each sampled body, e.g. 64KB, up to 1MB')
+    .option('--json', 'print the deployment as JSON')
+    .action(async (name: string, options: { public?: boolean; private?: boolean; canaryWeight?: number | 'none'; sampleRate?: number; sampleMaxBytes?: string; json?: boolean }) => {
+      if (options.public && options.private) throw new CliError('choose --public or --private, not both', EXIT.usage);
+      const settings = { ...(options.public && { public: true }), ...(options.private && { public: false }), ...settingsOf(options) };
+      if (Object.keys(settings).length === 0) throw new CliError('say what to change: --public, --private, --canary-weight, --sample-rate or --sample-max-bytes', EXIT.usage);
+      const { deployment } = await clientFromEnvironment().call<{ deployment: DeploymentJson }>('PATCH', `/api/v1/deployments/${encodeURIComponent(name)}`, settings);
+      if (options.json) return printJson({ deployment });
+      const canary = deployment.canaryWeight === null ? 'all calls switch when the alias moves' : `a version the alias moves to takes ${deployment.canaryWeight}% of the calls until promoted`;
+      const sampling = deployment.sampleRate === 0 ? 'no sampling' : `sampling ${deployment.sampleRate * 100}% of the calls, up to ${deployment.sampleMaxBytes} bytes per body`;
+      process.stderr.write(`Deployment ${name}: ${deployment.public ? 'public' : 'private'}; ${canary}; ${sampling}\n`);
+    });
+
+  deploymentTokenCommands(deployments);
 
   program
     .command('undeploy')
@@ -187,6 +237,7 @@ export function deployCommands(program: Command): void {
     .action(async (name: string, options: { wait: boolean }) => {
       const client = clientFromEnvironment();
       const { deployment } = await client.call<{ deployment: DeploymentJson }>('POST', `/api/v1/deployments/${encodeURIComponent(name)}/rollback`);
+      if (deployment.canary) return rollBackCanary(client, deployment, options.wait);
       const to = deployment.rollout;
       process.stderr.write(`Rolling ${name} back from version ${deployment.version} to version ${to}\n`);
       if (!options.wait) return;
@@ -199,4 +250,35 @@ export function deployCommands(program: Command): void {
       if (!done) return stoppedWaiting(name);
       process.stderr.write(`Deployment ${name} serves version ${to} again\n`);
     });
+
+  program
+    .command('promote')
+    .description("send every call to the canary version (see --canary-weight); the old version's replicas stop")
+    .argument('<name>', 'the deployment (see `yard deployments`)')
+    .option('--no-wait', 'return once the promotion is asked for')
+    .action(async (name: string, options: { wait: boolean }) => {
+      const client = clientFromEnvironment();
+      const { deployment } = await client.call<{ deployment: DeploymentJson }>('POST', `/api/v1/deployments/${encodeURIComponent(name)}/promote`);
+      const to = deployment.canary!.version;
+      process.stderr.write(`Promoting version ${to} of ${name}: it takes every call, version ${deployment.version} stops\n`);
+      if (!options.wait) return;
+      const done = await waitFor(client, name, (detail) => (detail.deployment.version === to && detail.deployment.rollout === null ? true : ended(detail)));
+      if (!done) return stoppedWaiting(name);
+      process.stderr.write(`Deployment ${name} serves version ${to}\n`);
+    });
+}
+
+/** `yard deployments` shows a rollout as `1 -> 2`, and a canary with its share. */
+function versionColumn({ version, rollout, canary }: DeploymentJson): string {
+  if (canary) return `${version} -> ${canary.version} (canary ${canary.weight}%)`;
+  return rollout === null ? String(version) : `${version} -> ${rollout}`;
+}
+
+async function rollBackCanary(client: ApiClient, deployment: DeploymentJson, wait: boolean): Promise<void> {
+  const { name, version, canary } = deployment;
+  process.stderr.write(`Rolling back the canary of version ${canary!.version} of ${name}: version ${version} takes every call again\n`);
+  if (!wait) return;
+  const done = await waitFor(client, name, (detail) => (detail.deployment.rollout === null ? true : ended(detail)));
+  if (!done) return stoppedWaiting(name);
+  process.stderr.write(`Deployment ${name} serves version ${version} only\n`);
 }

@@ -44,8 +44,20 @@ export const apiTokens = sqliteTable(
     revokedAt: integer('revoked_at'),
     /** Set for a job's token: it may write to this MLflow run only. */
     runUuid: text('run_uuid'),
+    /**
+     * Set for a deployment's token: it may call /serve/<deploymentName>/... and nothing else, while a deployment of
+     * that name lives in this project. Bound to the name rather than one deployment's id, so that undeploying and
+     * deploying the name again in the project keeps its callers' tokens; another project's deployment of the name never matches.
+     */
+    deploymentProjectId: integer('deployment_project_id').references(() => projects.id, { onDelete: 'cascade' }),
+    deploymentName: text('deployment_name'),
   },
-  (table) => [index('api_tokens_user_idx').on(table.userId), index('api_tokens_run_idx').on(table.runUuid), check('api_tokens_scope', sql`scope in ('read', 'write')`)],
+  (table) => [
+    index('api_tokens_user_idx').on(table.userId),
+    index('api_tokens_run_idx').on(table.runUuid),
+    index('api_tokens_deployment_idx').on(table.deploymentProjectId, table.deploymentName),
+    check('api_tokens_scope', sql`scope in ('read', 'write')`),
+  ],
 );
 
 export const projects = sqliteTable('projects', {

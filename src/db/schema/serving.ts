@@ -3,7 +3,7 @@ import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'driz
 import { projects, users } from './auth.ts';
 
 export const DEPLOYMENT_STATES = ['pending', 'starting', 'ready', 'degraded', 'stopped', 'failed'] as const;
-export const DEPLOYMENT_EVENT_KINDS = ['state', 'replica', 'rollout'] as const;
+export const DEPLOYMENT_EVENT_KINDS = ['state', 'replica', 'rollout', 'settings'] as const;
 
 /**
  * A model version served by replica containers behind the proxy at /serve/<name>. Its replicas are jobs
@@ -40,6 +40,15 @@ export const deployments = sqliteTable(
     readinessTimeoutMs: integer('readiness_timeout_ms').notNull().default(120_000),
     /** Anyone may call it without a credential (an editor chose so). */
     public: integer('public', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * Percent of the calls a version the alias moved to takes once its replicas are ready, until an editor promotes or
+     * rolls it back; null switches all traffic at once.
+     */
+    canaryWeight: integer('canary_weight'),
+    /** The share of calls (0 to 1) whose bodies are kept in request_samples. */
+    sampleRate: real('sample_rate').notNull().default(0),
+    /** The most bytes kept of each sampled body. */
+    sampleMaxBytes: integer('sample_max_bytes').notNull().default(65_536),
     state: text('state', { enum: DEPLOYMENT_STATES }).notNull().default('pending'),
     reason: text('reason').notNull().default(''),
     /** When it was first ready: a replica that ends after that is replaced; before, the deployment fails. */
@@ -110,4 +119,37 @@ export const asyncRequests = sqliteTable(
     finishedAt: integer('finished_at'),
   },
   (table) => [index('async_requests_queue_idx').on(table.state, table.deployment), index('async_requests_finished_idx').on(table.finishedAt)],
+);
+
+/**
+ * Calls through the proxy whose bodies were sampled (a deployment's sampleRate), kept for drift checks: the first
+ * sampleMaxBytes of each body, with its whole size. The newest of each deployment are kept; older ones are trimmed.
+ */
+export const requestSamples = sqliteTable(
+  'request_samples',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deploymentId: integer('deployment_id')
+      .notNull()
+      .references(() => deployments.id, { onDelete: 'cascade' }),
+    /** When the call ended. */
+    at: integer('at').notNull(),
+    /** The model version that answered it (a canary's, or the serving one). */
+    version: integer('version').notNull(),
+    method: text('method').notNull(),
+    /** Path and query as the replica got them. */
+    path: text('path').notNull(),
+    /** What the caller got: the replica's status, the proxy's own 502/503/504, or 499 when the caller hung up first. */
+    status: integer('status').notNull(),
+    latencyMs: real('latency_ms').notNull(),
+    requestContentType: text('request_content_type'),
+    requestBody: blob('request_body', { mode: 'buffer' }).notNull(),
+    requestBytes: integer('request_bytes').notNull(),
+    requestTruncated: integer('request_truncated', { mode: 'boolean' }).notNull(),
+    responseContentType: text('response_content_type'),
+    responseBody: blob('response_body', { mode: 'buffer' }).notNull(),
+    responseBytes: integer('response_bytes').notNull(),
+    responseTruncated: integer('response_truncated', { mode: 'boolean' }).notNull(),
+  },
+  (table) => [index('request_samples_deployment_idx').on(table.deploymentId, table.id)],
 );

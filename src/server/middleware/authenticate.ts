@@ -11,13 +11,18 @@ export function isSafeMethod(method: string): boolean {
   return SAFE_METHODS.has(method);
 }
 
-/** Works out who is calling; a request without credentials carries on anonymous. */
+/**
+ * Works out who is calling; a request without credentials carries on anonymous. A deployment's token is good for
+ * /serve/<name>/... only, which is answered before this server: here it is refused whatever the route.
+ */
 export function authenticate(credentials: Credentials): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
     const principal = await credentials.identify(
       { authorization: c.req.header('Authorization'), sessionCookie: getCookie(c, SESSION_COOKIE) },
       { ip: c.get('clientIp'), userAgent: c.req.header('User-Agent') ?? '' },
     );
+    const deployment = principal?.deploymentScope?.name;
+    if (deployment !== undefined) throw forbidden(`this token is scoped to deployment "${deployment}": it may only call /serve/${deployment}/...`);
     c.set('principal', principal);
     await next();
   };

@@ -5,17 +5,24 @@ import { roleAtLeast } from '../../auth/projects.ts';
 import type { UserRecord } from '../../auth/user-queries.ts';
 import { badRequest } from '../../lib/errors.ts';
 import { deploymentEventJson, deploymentJsonWriter, replicaJson } from '../../serving/deployment-json.ts';
+import { createDeploymentTokens, tokenIdSchema } from '../../serving/deployment-tokens.ts';
 import { isEnded, type DeploymentRecord } from '../../serving/deployments.ts';
+import { requestSampleJson } from '../../serving/request-samples.ts';
 import { deploymentHref, type DeploymentRow } from '../../../web/views/deployment-format.ts';
 import { deploymentDetail, deploymentPage, type DeploymentDetail } from '../../../web/views/deployment-page.ts';
+import { deploymentTokensPanel, type DeploymentTokensProps } from '../../../web/views/deployment-tokens.ts';
 import { deploymentTable, deploymentsPage, type DeploymentFilter } from '../../../web/views/deployments-page.ts';
 import { gpuLabels } from '../../../web/views/gpu-board.ts';
+import { seriesFeedName } from '../../../web/views/resource-chart.ts';
 import type { Assets } from '../assets.ts';
 import { isHtmx, principalOf, type AppContext, type AppEnv } from '../context.ts';
 import { fragmentOrPage, pageProps, serverUrl } from '../page-props.ts';
+import { parseWith, readForm } from '../request-body.ts';
+import { resourceChartAssets } from './monitoring-api.ts';
 
 const REPLICA_STATES = ['queued', 'starting', 'running'] as const;
 const PROBLEMS_SHOWN = 5;
+const SAMPLES_SHOWN = 10;
 
 /** The list's filter from query parameters; anything unknown is a 400 that says what is allowed. */
 export function parseDeploymentFilter(read: (name: string) => string | undefined): DeploymentFilter {
@@ -53,13 +60,39 @@ async function deploymentDetailFor(app: App, principal: Principal, name: string)
     gpuLabels: gpuLabels(await app.gpus.list()),
     ended,
     editing: !ended && roleAtLeast(role, 'editor') ? { csrfToken } : undefined,
+    samples: app.requestSamples.list(deployment.id, SAMPLES_SHOWN).map(requestSampleJson),
   };
 }
 
-/** The deployments list, a deployment's page (refreshed by polling), and the forms that roll back and undeploy. */
+/**
+ * The deployments list, a deployment's page (refreshed by polling), the forms that promote, roll back and undeploy,
+ * and those that make and revoke the deployment's tokens.
+ */
 export function deploymentPages(app: App, assets: Assets) {
   const routes = new Hono<AppEnv>();
+  const deploymentTokens = createDeploymentTokens(app);
   const callerOf = (c: AppContext) => ({ user: principalOf(c).user, ip: c.get('clientIp') });
+
+  /** The token panel for an editor of a live deployment, with the secret of a token just made; undefined for others. */
+  const tokensFor = (c: AppContext, detail: DeploymentDetail, created?: string): DeploymentTokensProps | undefined => {
+    if (!detail.editing) return undefined;
+    const { name } = detail.deployment;
+    return { name, tokens: deploymentTokens.list(principalOf(c).user, name), editing: detail.editing, now: app.now(), ...(created && { created }) };
+  };
+
+  const page = (c: AppContext, detail: DeploymentDetail, created?: string) => {
+    const deploymentId = app.deployments.get(principalOf(c).user, detail.deployment.name).id;
+    const live = detail.ended ? undefined : [seriesFeedName({ kind: 'deployment', deploymentId })];
+    const props = { ...pageProps(c, assets, 'deployments', `Deployment ${detail.deployment.name}`, live), ...resourceChartAssets(assets) };
+    return deploymentPage({ ...props, detail, serverUrl: serverUrl(c, app), deploymentId, tokens: tokensFor(c, detail, created) });
+  };
+
+  /** After a token is made or revoked: htmx gets the token panel, a plain form post the page (with a new secret, once). */
+  const answerTokens = async (c: AppContext, name: string, created?: string) => {
+    const detail = await deploymentDetailFor(app, principalOf(c), name);
+    const tokens = tokensFor(c, detail, created);
+    return c.html(!isHtmx(c) ? page(c, detail, created) : tokens ? deploymentTokensPanel(tokens) : '');
+  };
 
   /** After a change: htmx gets the refreshed details, a plain form post goes back to the page. */
   const answerChanged = async (c: AppContext, name: string) => {
@@ -83,11 +116,7 @@ export function deploymentPages(app: App, assets: Assets) {
 
   routes.get('/deployments/:name', async (c) => {
     const detail = await deploymentDetailFor(app, principalOf(c), c.req.param('name'));
-    return fragmentOrPage(
-      c,
-      () => deploymentDetail(detail),
-      () => deploymentPage({ ...pageProps(c, assets, 'deployments', `Deployment ${detail.deployment.name}`), detail, serverUrl: serverUrl(c, app) }),
-    );
+    return fragmentOrPage(c, () => deploymentDetail(detail), () => page(c, detail));
   });
 
   routes.post('/deployments/:name/undeploy', (c) => {
@@ -100,6 +129,25 @@ export function deploymentPages(app: App, assets: Assets) {
     const name = c.req.param('name');
     await app.deployments.rollback(callerOf(c), name);
     return answerChanged(c, name);
+  });
+
+  routes.post('/deployments/:name/promote', (c) => {
+    const name = c.req.param('name');
+    app.deployments.promote(callerOf(c), name);
+    return answerChanged(c, name);
+  });
+
+  routes.post('/deployments/:name/tokens', async (c) => {
+    const name = c.req.param('name');
+    const form = await readForm(c);
+    const { token } = deploymentTokens.create(callerOf(c), name, { name: form.name ?? '', ...(form.expiresIn && { expiresIn: form.expiresIn }) });
+    return answerTokens(c, name, token);
+  });
+
+  routes.post('/deployments/:name/tokens/:id/revoke', (c) => {
+    const name = c.req.param('name');
+    deploymentTokens.revoke(callerOf(c), name, parseWith(tokenIdSchema, c.req.param('id')));
+    return answerTokens(c, name);
   });
 
   return routes;

@@ -2,14 +2,17 @@ import { createServer as createHttpServer, type IncomingMessage, type RequestLis
 import { parse as parseCookies } from 'hono/utils/cookie';
 import type { Credentials, Principal } from '../../auth/credentials.ts';
 import type { Projects } from '../../auth/projects.ts';
+import type { DeploymentBinding } from '../../auth/tokens.ts';
 import { forbidden, HttpError, invalidState, notFound } from '../../lib/errors.ts';
 import type { Log } from '../../lib/log.ts';
 import { safeEqual } from '../../lib/secrets.ts';
 import { asyncRequestJson, asyncResultPath, readCappedBody, sendJson, sendStoredResponse } from '../../serving/async-http.ts';
 import type { AsyncInference, AsyncRequestRecord } from '../../serving/async-inference.ts';
+import { captureCall, type CallCapture } from '../../serving/body-capture.ts';
+import type { RequestSamples } from '../../serving/request-samples.ts';
 import type { ServingMetrics } from '../../serving/serving-metrics.ts';
-import { createServingProxy, sendError } from '../../serving/serving-proxy.ts';
-import type { FindServingTarget, ServingTarget } from '../../serving/serving-target.ts';
+import { createServingProxy, sendError, type ProxyCall } from '../../serving/serving-proxy.ts';
+import { versionFor, type FindServingTarget, type ServingTarget } from '../../serving/serving-target.ts';
 import { isSafeMethod, SESSION_COOKIE } from '../middleware/authenticate.ts';
 
 const SERVE_PREFIX = '/serve/';
@@ -28,6 +31,8 @@ export interface ServingRouteDeps {
   responseTimeoutMs?: number;
   /** Takes /serve/<name>/async/...; without it, such calls go to the replicas like any other. */
   asyncInference?: Pick<AsyncInference, 'options' | 'submit' | 'find' | 'remove'>;
+  /** Keeps the calls a deployment's sampleRate picks; without it, none is sampled. */
+  samples?: Pick<RequestSamples, 'record'>;
 }
 
 export interface ServingRoutes {
@@ -88,6 +93,17 @@ export function servingRoutes(deps: ServingRouteDeps): ServingRoutes {
   };
 
   /**
+   * A deployment's token calls the deployment holding the name it is bound to, in its project, and nothing else
+   * (Tokens.createForDeployment); the rest of the checks are those of the user who made it.
+   */
+  function confine(scope: DeploymentBinding, name: string): void {
+    const refuse = (why: string) => forbidden(`this token is scoped to deployment "${scope.name}": ${why}`);
+    if (name !== scope.name) throw refuse(`it cannot call deployment "${name}"`);
+    const target = deps.target(name);
+    if (target && target.projectId !== scope.projectId) throw refuse(`the deployment named "${name}" now belongs to another project`);
+  }
+
+  /**
    * A result is read or removed by whoever queued the call, while they may still call the deployment, and by the
    * admins of its project; to anyone else it does not exist.
    */
@@ -95,7 +111,8 @@ export function servingRoutes(deps: ServingRouteDeps): ServingRoutes {
     const own = call?.userId === principal.user.id;
     const target = deps.target(name);
     const mayCall = own && target?.public === true && target.projectId === call?.projectId;
-    if (!call || call.deployment !== name || !(mayCall || hasRole(principal, call.projectId, own ? 'viewer' : 'admin'))) throw noSuchAsyncCall(name, id);
+    const outOfScope = principal.deploymentScope !== undefined && principal.deploymentScope.projectId !== call?.projectId;
+    if (!call || call.deployment !== name || outOfScope || !(mayCall || hasRole(principal, call.projectId, own ? 'viewer' : 'admin'))) throw noSuchAsyncCall(name, id);
     if (principal.via === 'session' && !isSafeMethod(incoming.method ?? 'GET')) checkCsrf(principal, incoming);
     return call;
   }
@@ -142,6 +159,27 @@ export function servingRoutes(deps: ServingRouteDeps): ServingRoutes {
     return 200;
   }
 
+  /**
+   * Streams the call to a ready replica of the version that takes it (a canary takes its share). A sampled call's
+   * bodies are copied as they pass, up to the deployment's cap, and kept once it is over.
+   */
+  function forward(target: ServingTarget, path: string, incoming: IncomingMessage, outgoing: ServerResponse): Promise<number> {
+    const { version, upstreams } = versionFor(target);
+    const { rate, maxBytes } = target.sampling;
+    const call = { deployment: target.name, upstreams, path, incoming, outgoing };
+    if (rate === 0 || !deps.samples || Math.random() >= rate) return proxy.forward(call);
+    return forwardSampled(deps.samples, { ...call, capture: captureCall(maxBytes) }, target.id, version);
+  }
+
+  async function forwardSampled(samples: Pick<RequestSamples, 'record'>, call: ProxyCall & { capture: CallCapture }, deploymentId: number, version: number): Promise<number> {
+    const startedAt = performance.now();
+    const status = await proxy.forward(call);
+    const { incoming, path, capture } = call;
+    const requestContentType = incoming.headers['content-type'] ?? null;
+    samples.record({ deploymentId, version, method: incoming.method ?? 'GET', path, status, latencyMs: performance.now() - startedAt, requestContentType, capture });
+    return status;
+  }
+
   /** Answers a call to /serve/<name>/...: who calls is checked, then the call streams to a ready replica. */
   async function handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
     const startedAt = performance.now();
@@ -158,11 +196,11 @@ export function servingRoutes(deps: ServingRouteDeps): ServingRoutes {
         { authorization: incoming.headers.authorization, sessionCookie: cookie ? parseCookies(cookie, SESSION_COOKIE)[SESSION_COOKIE] : undefined },
         { ip, userAgent: incoming.headers['user-agent'] ?? '' },
       );
+      if (principal?.deploymentScope) confine(principal.deploymentScope, called.name);
       if (deps.asyncInference && called.path.startsWith(ASYNC_PREFIX)) {
         status = await handleAsync(deps.asyncInference, principal, called.name, called.path.slice(ASYNC_PREFIX.length - 1), incoming, outgoing);
       } else {
-        const target = authorizeCall(principal, deps.target(called.name), called.name, incoming);
-        status = await proxy.forward({ deployment: target.name, upstreams: target.upstreams, path: called.path, incoming, outgoing });
+        status = await forward(authorizeCall(principal, deps.target(called.name), called.name, incoming), called.path, incoming, outgoing);
       }
     } catch (error) {
       status = error instanceof HttpError ? error.status : 500;
