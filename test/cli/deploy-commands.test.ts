@@ -94,6 +94,8 @@ describe.skipIf(!docker)('yard deploy, deployments, rollback and undeploy', () =
     const table = (await yard(['deployments', 'token', 'list', 'iris'])).stdout.split('\n');
     expect(table[0]).toMatch(/^ID\s+NAME\s+TOKEN\s+CREATED BY\s+EXPIRES\s+LAST USED\s+STATE$/);
     expect(table[1]).toMatch(new RegExp(`^\\d+\\s+billing\\s+${secret.slice(0, 9)}…\\s+ops\\s+.+\\s+active$`));
+    // The maker's own list says what the token reaches.
+    expect((await yard(['token', 'list'])).stdout).toMatch(new RegExp(`\\n\\d+\\s+billing\\s+${secret.slice(0, 9)}…\\s+deployment iris\\s`));
     const [listed] = (JSON.parse((await yard(['deployments', 'token', 'list', 'iris', '--json'])).stdout) as { tokens: Array<{ id: number }> }).tokens;
     expect(await yard(['deployments', 'token', 'revoke', 'iris', String(listed!.id)])).toMatchObject({ code: 0, stderr: `Revoked token ${listed!.id} of deployment iris\n` });
     expect((await fetch(`${appliance.url}/serve/iris/ping`, { headers: { Authorization: `Bearer ${secret}` } })).status).toBe(401);

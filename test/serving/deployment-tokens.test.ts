@@ -76,6 +76,9 @@ describe('POST/GET/DELETE /api/v1/deployments/:name/tokens', () => {
     // The maker's own token list shows it, bound to the deployment.
     const own = await api<{ tokens: Array<{ id: number; deployment: string | null }> }>('GET', '/api/v1/tokens');
     expect(own.json.tokens.find(({ id }) => id === created.id)).toMatchObject({ deployment: 'churn', runUuid: null });
+    // Settings names what it reaches, not its write scope, which would read as a token that can do everything.
+    const settings = await t.get('/settings/tokens', MEMBER);
+    expect(settings.text).toMatch(/<td>lister<\/td>\s*<td><code>[^<]+<\/code><\/td>\s*<td>deployment churn<\/td>/);
     const audit = app().audit.list({ limit: 5 }).find((entry) => entry.action === 'token.create');
     expect(audit).toMatchObject({ actor: MEMBER.username, detail: expect.objectContaining({ id: created.id, deployment: 'churn' }) });
   });

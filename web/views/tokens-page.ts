@@ -1,3 +1,4 @@
+import { tokenReach } from '../../src/auth/token-reach.ts';
 import type { PublicToken } from '../../src/auth/tokens.ts';
 import { layout, type LayoutProps } from './layout.ts';
 import { formatTime, html, type Html } from './html.ts';
@@ -24,7 +25,7 @@ export function tokenList(props: { tokens: PublicToken[]; now: number; csrfToken
             (token) => html`<tr>
               <td>${token.name}</td>
               <td><code>${token.prefix}…</code></td>
-              <td>${token.scope}</td>
+              <td>${tokenReach(token)}</td>
               <td>${formatTime(token.createdAt)}</td>
               <td>${token.expiresAt === null ? 'never' : formatTime(token.expiresAt)}</td>
               <td>${formatTime(token.lastUsedAt)}</td>

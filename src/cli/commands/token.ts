@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { tokenReach } from '../../auth/token-reach.ts';
 import type { PublicToken } from '../../auth/tokens.ts';
 import { formatTime } from '../../lib/format-time.ts';
 import { clientFromEnvironment } from '../api-client.ts';
@@ -36,7 +37,7 @@ export function tokenCommands(program: Command): void {
         ['ID', (row) => row.id],
         ['NAME', (row) => row.name],
         ['TOKEN', (row) => `${row.prefix}…`],
-        ['SCOPE', (row) => row.scope],
+        ['SCOPE', tokenReach],
         ['EXPIRES', (row) => (row.expiresAt === null ? 'never' : formatTime(row.expiresAt))],
         ['LAST USED', (row) => formatTime(row.lastUsedAt)],
         ['STATE', (row) => (row.revokedAt !== null ? 'revoked' : 'active')],

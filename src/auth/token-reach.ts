@@ -1,0 +1,11 @@
+import type { PublicToken } from './tokens.ts';
+
+/**
+ * What a token may reach, for a list of tokens: its scope, or the one run or deployment it is bound to (those hold
+ * the write scope, which alone would read as a token that can do everything).
+ */
+export function tokenReach(token: Pick<PublicToken, 'scope' | 'runUuid' | 'deployment'>): string {
+  if (token.deployment !== null) return `deployment ${token.deployment}`;
+  if (token.runUuid !== null) return `run ${token.runUuid}`;
+  return token.scope;
+}
