@@ -1,4 +1,4 @@
-import { tokenReach } from '../../src/auth/token-reach.ts';
+import { tokenReach } from '../../src/lib/token-reach.ts';
 import type { PublicToken } from '../../src/auth/tokens.ts';
 import { layout, type LayoutProps } from './layout.ts';
 import { formatTime, html, type Html } from './html.ts';

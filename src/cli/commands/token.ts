@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { tokenReach } from '../../auth/token-reach.ts';
+import { tokenReach } from '../../lib/token-reach.ts';
 import type { PublicToken } from '../../auth/tokens.ts';
 import { formatTime } from '../../lib/format-time.ts';
 import { clientFromEnvironment } from '../api-client.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tokenReach } from '../../src/auth/token-reach.ts';
+import { tokenReach } from '../../src/lib/token-reach.ts';
 
 describe('tokenReach', () => {
   it.each([
