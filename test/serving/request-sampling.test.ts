@@ -1,6 +1,5 @@
 // Sampling of calls through the proxy (on a real socket, to real node:http upstreams): bodies copied as they stream,
 // capped and flagged, kept in request_samples, read through the API; retention trims the oldest in batches.
-import { once } from 'node:events';
 import { request, type IncomingMessage } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { captureCall } from '../../src/serving/body-capture.ts';
@@ -8,7 +7,7 @@ import { createRequestSamples, type RequestSampleJson } from '../../src/serving/
 import { ADMIN, MEMBER, type TestApp } from '../helpers/test-app.ts';
 import { addUser } from '../server/mlflow/tracking-client.ts';
 import { deploy, registerVersion } from './deployment-fixtures.ts';
-import { call, startServing, startUpstream, type Echo, type ServingHarness } from './serving-fixtures.ts';
+import { call, startEventStream, startServing, startUpstream, type Echo, type ServingHarness } from './serving-fixtures.ts';
 
 const OUTSIDER = { username: 'olga', password: 'olga-password-1' };
 const KB = 1024;
@@ -111,27 +110,14 @@ describe('sampling calls through the proxy', () => {
   });
 
   it('still streams a sampled response: the caller reads its first event before the replica sends the last', async () => {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const events = await startUpstream(async (incoming, outgoing) => {
-      incoming.resume();
-      outgoing.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
-      outgoing.write('data: {"token":"Hello"}\n\n');
-      await released;
-      outgoing.end('data: [DONE]\n\n');
-    });
+    const events = await startEventStream();
     await sampled('events', events.url, { sampleRate: 1 });
     const response = await new Promise<IncomingMessage>((resolve, reject) =>
       request(`${h.url}/serve/events/v1/completions`, { method: 'POST', headers: { Authorization: member, 'Content-Type': 'application/json' }, agent: false }, resolve)
         .on('error', reject)
         .end('{"prompt": "Hi"}'),
     );
-    const [first] = (await once(response, 'data')) as [Buffer];
-    expect(first.toString()).toBe('data: {"token":"Hello"}\n\n');
-    release();
-    let rest = '';
-    for await (const chunk of response) rest += chunk;
-    expect(rest).toBe('data: [DONE]\n\n');
+    await events.expectStreamed(response);
     await expect.poll(async () => (await samplesOf('events')).json.samples[0]?.response).toEqual({
       contentType: 'text/event-stream',
       bytes: 39,

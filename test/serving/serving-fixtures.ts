@@ -1,7 +1,8 @@
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import type { App } from '../../src/app.ts';
 import { servingRoutes, type ServingRouteDeps } from '../../src/server/routes/serving-routes.ts';
 import type { AsyncInference } from '../../src/serving/async-inference.ts';
@@ -57,6 +58,33 @@ export async function startUpstream(handler?: (incoming: IncomingMessage, outgoi
   upstream.url = await listen(upstream.server);
   closers.push(() => closeServer(upstream.server));
   return upstream;
+}
+
+/**
+ * A model server streaming server-sent events as an LLM server streams tokens: a first event at once, the last only
+ * once the caller read the first. `expectStreamed` reads a response from it through the proxy and fails unless
+ * the first event arrived on its own, before the replica sent the last.
+ */
+export async function startEventStream(): Promise<Upstream & { expectStreamed(response: IncomingMessage): Promise<void> }> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const upstream = await startUpstream(async (incoming, outgoing) => {
+    incoming.resume();
+    outgoing.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
+    outgoing.write('data: {"token":"Hello"}\n\n');
+    await released;
+    outgoing.end('data: [DONE]\n\n');
+  });
+  return Object.assign(upstream, {
+    async expectStreamed(response: IncomingMessage) {
+      const [first] = (await once(response, 'data')) as [Buffer];
+      expect(first.toString()).toBe('data: {"token":"Hello"}\n\n');
+      release();
+      let rest = '';
+      for await (const chunk of response) rest += chunk;
+      expect(rest).toBe('data: [DONE]\n\n');
+    },
+  });
 }
 
 /** A base URL where nothing listens: connections to it are refused. */

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { request, type IncomingMessage } from 'node:http';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ADMIN } from '../helpers/test-app.ts';
-import { call, refusingUrl, startServing, startUpstream, type Echo, type ServingHarness, type Upstream } from './serving-fixtures.ts';
+import { call, refusingUrl, startEventStream, startServing, startUpstream, type Echo, type ServingHarness, type Upstream } from './serving-fixtures.ts';
 
 let h: ServingHarness;
 let echo: Upstream;
@@ -132,23 +132,11 @@ function streamed(path: string, init: { method?: string; body?: AsyncIterable<Bu
 
 describe('streaming', () => {
   it('passes server-sent events on as the replica sends them, before it ends', async () => {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const events = await startUpstream(async (_incoming, outgoing) => {
-      outgoing.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
-      outgoing.write('data: {"token":"Hello"}\n\n');
-      await released;
-      outgoing.end('data: [DONE]\n\n');
-    });
+    const events = await startEventStream();
     h.deploy('events', [events.url]);
     const response = await streamed('/serve/events/v1/completions');
     expect(response.headers['content-type']).toBe('text/event-stream');
-    const [first] = (await once(response, 'data')) as [Buffer];
-    expect(first.toString()).toBe('data: {"token":"Hello"}\n\n');
-    release();
-    let rest = '';
-    for await (const chunk of response) rest += chunk;
-    expect(rest).toBe('data: [DONE]\n\n');
+    await events.expectStreamed(response);
   });
 
   const MB = 1024 * 1024;
