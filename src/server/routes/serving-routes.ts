@@ -96,10 +96,9 @@ export function servingRoutes(deps: ServingRouteDeps): ServingRoutes {
    * A deployment's token calls the deployment holding the name it is bound to, in its project, and nothing else
    * (Tokens.createForDeployment); the rest of the checks are those of the user who made it.
    */
-  function confine(scope: DeploymentBinding, name: string): void {
+  function confine(scope: DeploymentBinding, name: string, target: ServingTarget | undefined): void {
     const refuse = (why: string) => forbidden(`this token is scoped to deployment "${scope.name}": ${why}`);
     if (name !== scope.name) throw refuse(`it cannot call deployment "${name}"`);
-    const target = deps.target(name);
     if (target && target.projectId !== scope.projectId) throw refuse(`the deployment named "${name}" now belongs to another project`);
   }
 
@@ -107,9 +106,15 @@ export function servingRoutes(deps: ServingRouteDeps): ServingRoutes {
    * A result is read or removed by whoever queued the call, while they may still call the deployment, and by the
    * admins of its project; to anyone else it does not exist.
    */
-  function authorizeResult(principal: Principal, call: AsyncRequestRecord | undefined, name: string, id: string, incoming: IncomingMessage): AsyncRequestRecord {
+  function authorizeResult(
+    principal: Principal,
+    call: AsyncRequestRecord | undefined,
+    target: ServingTarget | undefined,
+    name: string,
+    id: string,
+    incoming: IncomingMessage,
+  ): AsyncRequestRecord {
     const own = call?.userId === principal.user.id;
-    const target = deps.target(name);
     const mayCall = own && target?.public === true && target.projectId === call?.projectId;
     const outOfScope = principal.deploymentScope !== undefined && principal.deploymentScope.projectId !== call?.projectId;
     if (!call || call.deployment !== name || outOfScope || !(mayCall || hasRole(principal, call.projectId, own ? 'viewer' : 'admin'))) throw noSuchAsyncCall(name, id);
@@ -124,6 +129,7 @@ export function servingRoutes(deps: ServingRouteDeps): ServingRoutes {
   async function handleAsync(
     queue: NonNullable<ServingRouteDeps['asyncInference']>,
     principal: Principal | undefined,
+    target: ServingTarget | undefined,
     name: string,
     path: string,
     incoming: IncomingMessage,
@@ -133,10 +139,10 @@ export function servingRoutes(deps: ServingRouteDeps): ServingRoutes {
     if (principal.runScope !== undefined) throw forbidden(`this token is scoped to run ${principal.runScope}: it cannot call deployments`);
     const method = incoming.method ?? 'GET';
     if (method === 'POST') {
-      const target = authorizeCall(principal, deps.target(name), name, incoming);
+      const callee = authorizeCall(principal, target, name, incoming);
       const body = await readCappedBody(incoming, queue.options.maxBodyBytes);
       const contentType = incoming.headers['content-type'] ?? null;
-      const call = queue.submit({ deployment: target.name, projectId: target.projectId, userId: principal.user.id, method, path, contentType, body });
+      const call = queue.submit({ deployment: callee.name, projectId: callee.projectId, userId: principal.user.id, method, path, contentType, body });
       const result = asyncResultPath(call);
       sendJson(outgoing, 202, { id: call.id, status: call.state, result }, { Location: result });
       return 202;
@@ -146,7 +152,7 @@ export function servingRoutes(deps: ServingRouteDeps): ServingRoutes {
       return 405;
     }
     const id = path.slice(1).split('?')[0]!;
-    const call = authorizeResult(principal, queue.find(id), name, id, incoming);
+    const call = authorizeResult(principal, queue.find(id), target, name, id, incoming);
     if (method === 'GET') {
       if (call.state === 'succeeded') sendStoredResponse(outgoing, call);
       else sendJson(outgoing, 200, asyncRequestJson(call));
@@ -196,11 +202,12 @@ export function servingRoutes(deps: ServingRouteDeps): ServingRoutes {
         { authorization: incoming.headers.authorization, sessionCookie: cookie ? parseCookies(cookie, SESSION_COOKIE)[SESSION_COOKIE] : undefined },
         { ip, userAgent: incoming.headers['user-agent'] ?? '' },
       );
-      if (principal?.deploymentScope) confine(principal.deploymentScope, called.name);
+      const target = deps.target(called.name);
+      if (principal?.deploymentScope) confine(principal.deploymentScope, called.name, target);
       if (deps.asyncInference && called.path.startsWith(ASYNC_PREFIX)) {
-        status = await handleAsync(deps.asyncInference, principal, called.name, called.path.slice(ASYNC_PREFIX.length - 1), incoming, outgoing);
+        status = await handleAsync(deps.asyncInference, principal, target, called.name, called.path.slice(ASYNC_PREFIX.length - 1), incoming, outgoing);
       } else {
-        status = await forward(authorizeCall(principal, deps.target(called.name), called.name, incoming), called.path, incoming, outgoing);
+        status = await forward(authorizeCall(principal, target, called.name, incoming), called.path, incoming, outgoing);
       }
     } catch (error) {
       status = error instanceof HttpError ? error.status : 500;
