@@ -17,6 +17,8 @@ export interface ReplicaRow {
 }
 
 export interface DeploymentDetail extends DeploymentRow {
+  /** The deployment's id: its resource charts are fed by it. */
+  deploymentId: number;
   /** The unfinished replica jobs. */
   replicas: ReplicaRow[];
   /** Newest first. */
@@ -161,12 +163,12 @@ function curlExample({ deployment }: DeploymentDetail, serverUrl: string): Html 
 }
 
 /** `tokens` for the project's editors. */
-export function deploymentPage(props: LayoutProps & { detail: DeploymentDetail; serverUrl: string; deploymentId: number; tokens?: DeploymentTokensProps }): Html {
+export function deploymentPage(props: LayoutProps & { detail: DeploymentDetail; serverUrl: string; tokens?: DeploymentTokensProps }): Html {
   return layout(
     props,
     html`<p class="crumbs"><a href="/deployments">Deployments</a> / ${props.detail.deployment.name}</p>
     ${deploymentDetail(props.detail)}
-    ${usagePanel({ kind: 'deployment', deploymentId: props.deploymentId }, props.detail.ended ? '' : 'summed over the replicas, live')}
+    ${usagePanel({ kind: 'deployment', deploymentId: props.detail.deploymentId }, props.detail.ended ? '' : 'summed over the replicas, live')}
     ${curlExample(props.detail, props.serverUrl)}
     ${props.tokens ? deploymentTokensPanel(props.tokens) : ''}`,
   );

@@ -54,6 +54,7 @@ async function deploymentDetailFor(app: App, principal: Principal, name: string)
   const events = app.deployments.events(deployment.id).map(deploymentEventJson).reverse();
   return {
     ...deploymentRows(app, user)(deployment),
+    deploymentId: deployment.id,
     replicas: app.jobs.replicasOf(deployment.id, [...REPLICA_STATES]).map((job) => ({ replica: replicaJson(job, status), gpuUuids: job.gpuUuids })),
     events,
     problems: events.filter(isProblem).slice(0, PROBLEMS_SHOWN),
@@ -81,10 +82,9 @@ export function deploymentPages(app: App, assets: Assets) {
   };
 
   const page = (c: AppContext, detail: DeploymentDetail, created?: string) => {
-    const deploymentId = app.deployments.get(principalOf(c).user, detail.deployment.name).id;
-    const live = detail.ended ? undefined : [seriesFeedName({ kind: 'deployment', deploymentId })];
+    const live = detail.ended ? undefined : [seriesFeedName({ kind: 'deployment', deploymentId: detail.deploymentId })];
     const props = { ...pageProps(c, assets, 'deployments', `Deployment ${detail.deployment.name}`, live), ...resourceChartAssets(assets) };
-    return deploymentPage({ ...props, detail, serverUrl: serverUrl(c, app), deploymentId, tokens: tokensFor(c, detail, created) });
+    return deploymentPage({ ...props, detail, serverUrl: serverUrl(c, app), tokens: tokensFor(c, detail, created) });
   };
 
   /** After a token is made or revoked: htmx gets the token panel, a plain form post the page (with a new secret, once). */
